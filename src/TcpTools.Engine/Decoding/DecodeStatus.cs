@@ -1,0 +1,20 @@
+namespace TcpTools.Engine.Decoding;
+
+/// <summary>The outcome of decoding one frame.</summary>
+public enum DecodeStatus
+{
+    /// <summary>A TCP segment whose fixed header was captured in full.</summary>
+    Tcp,
+    /// <summary>Not IP (ARP, LLDP, ...).</summary>
+    NotIP,
+    /// <summary>IP but not TCP (UDP, ICMP, ...).</summary>
+    NotTcp,
+    /// <summary>An IP fragment: TCP is not decoded from fragments.</summary>
+    Fragment,
+    /// <summary>The capture cut the frame inside the link, IP or TCP header (snap length).</summary>
+    TruncatedHeader,
+    /// <summary>A header field is impossible (IHL below 5, TCP data offset below 5, lengths that do not add up).</summary>
+    Malformed,
+    /// <summary>The link-layer type is not one the decoder reads.</summary>
+    UnsupportedLinkType,
+}

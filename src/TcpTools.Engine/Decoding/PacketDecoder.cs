@@ -1,0 +1,337 @@
+using System;
+using System.Buffers.Binary;
+
+namespace TcpTools.Engine.Decoding;
+
+/// <summary>
+/// Decodes link layer, IP and TCP headers from a captured frame in place. No allocation, no copies: the
+/// per-packet path of every cmdlet runs through here.
+/// </summary>
+public static class PacketDecoder
+{
+    private const ushort EtherTypeIPv4 = 0x0800;
+    private const ushort EtherTypeIPv6 = 0x86DD;
+    private const ushort EtherTypeVlan = 0x8100;
+    private const ushort EtherTypeQinQ = 0x88A8;
+    private const ushort EtherTypeQinQOld = 0x9100;
+    private const ushort EtherTypeMplsUnicast = 0x8847;
+    private const ushort EtherTypeMplsMulticast = 0x8848;
+    private const byte ProtocolTcp = 6;
+    private const byte IPv6HopByHop = 0;
+    private const byte IPv6Routing = 43;
+    private const byte IPv6Fragment = 44;
+    private const byte IPv6Esp = 50;
+    private const byte IPv6Authentication = 51;
+    private const byte IPv6NoNextHeader = 59;
+    private const byte IPv6DestinationOptions = 60;
+    private const byte IPv6Mobility = 135;
+    private const byte IPv6Hip = 139;
+    private const byte IPv6Shim6 = 140;
+
+    /// <summary>True for the link types <see cref="TryDecode"/> reads.</summary>
+    public static bool IsSupported(LinkType linkType) => linkType switch
+    {
+        LinkType.Null or LinkType.Loop or LinkType.Ethernet or LinkType.Raw or LinkType.RawBsd or LinkType.RawOpenBsd
+            or LinkType.IPv4 or LinkType.IPv6 or LinkType.LinuxSll or LinkType.LinuxSll2 => true,
+        _ => false,
+    };
+
+    /// <summary>Decodes one frame. <paramref name="tcp"/> is filled only when the result is <see cref="DecodeStatus.Tcp"/>.</summary>
+    public static DecodeStatus TryDecode(LinkType linkType, ReadOnlySpan<byte> frame, out DecodedTcp tcp)
+    {
+        tcp = default;
+        tcp.VlanId = -1;
+        int offset;
+        int ipVersion; // 0 = by the first nibble
+        switch (linkType)
+        {
+            case LinkType.Ethernet:
+                return DecodeEthernet(frame, ref tcp);
+            case LinkType.Raw:
+            case LinkType.RawBsd:
+            case LinkType.RawOpenBsd:
+                offset = 0;
+                ipVersion = 0;
+                break;
+            case LinkType.IPv4:
+                offset = 0;
+                ipVersion = 4;
+                break;
+            case LinkType.IPv6:
+                offset = 0;
+                ipVersion = 6;
+                break;
+            case LinkType.Null:
+            case LinkType.Loop:
+            {
+                if (frame.Length < 4)
+                {
+                    return DecodeStatus.TruncatedHeader;
+                }
+                // DLT_NULL's family is in the capturing host's byte order, which the file does not record:
+                // families are small, so a value above 0xFFFF means the other order.
+                uint family = linkType == LinkType.Loop ? BinaryPrimitives.ReadUInt32BigEndian(frame) : BinaryPrimitives.ReadUInt32LittleEndian(frame);
+                if (family > 0xFFFF)
+                {
+                    family = BinaryPrimitives.ReverseEndianness(family);
+                }
+                ipVersion = family switch
+                {
+                    2 => 4,
+                    10 or 24 or 28 or 30 => 6, // AF_INET6 on Linux, NetBSD/OpenBSD, FreeBSD, Darwin
+                    _ => -1,
+                };
+                if (ipVersion < 0)
+                {
+                    return DecodeStatus.NotIP;
+                }
+                offset = 4;
+                break;
+            }
+            case LinkType.LinuxSll:
+                if (frame.Length < 16)
+                {
+                    return DecodeStatus.TruncatedHeader;
+                }
+                return DecodeByEtherType(BinaryPrimitives.ReadUInt16BigEndian(frame[14..]), frame, 16, ref tcp);
+            case LinkType.LinuxSll2:
+                if (frame.Length < 20)
+                {
+                    return DecodeStatus.TruncatedHeader;
+                }
+                return DecodeByEtherType(BinaryPrimitives.ReadUInt16BigEndian(frame), frame, 20, ref tcp);
+            default:
+                return DecodeStatus.UnsupportedLinkType;
+        }
+        return DecodeIP(frame, offset, ipVersion, ref tcp);
+    }
+
+    private static DecodeStatus DecodeEthernet(ReadOnlySpan<byte> frame, ref DecodedTcp tcp)
+    {
+        if (frame.Length < 14)
+        {
+            return DecodeStatus.TruncatedHeader;
+        }
+        int offset = 12;
+        ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
+        offset += 2;
+        while (etherType is EtherTypeVlan or EtherTypeQinQ or EtherTypeQinQOld)
+        {
+            if (frame.Length < offset + 4)
+            {
+                return DecodeStatus.TruncatedHeader;
+            }
+            if (tcp.VlanId < 0)
+            {
+                tcp.VlanId = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]) & 0x0FFF;
+            }
+            etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[(offset + 2)..]);
+            offset += 4;
+        }
+        return DecodeByEtherType(etherType, frame, offset, ref tcp);
+    }
+
+    private static DecodeStatus DecodeByEtherType(ushort etherType, ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
+    {
+        switch (etherType)
+        {
+            case EtherTypeIPv4:
+                return DecodeIP(frame, offset, 4, ref tcp);
+            case EtherTypeIPv6:
+                return DecodeIP(frame, offset, 6, ref tcp);
+            case EtherTypeMplsUnicast:
+            case EtherTypeMplsMulticast:
+                // Label stack entries until bottom-of-stack; the payload type is not signalled, so it is
+                // guessed from the IP version nibble as Wireshark does.
+                while (true)
+                {
+                    if (frame.Length < offset + 4)
+                    {
+                        return DecodeStatus.TruncatedHeader;
+                    }
+                    bool bottom = (frame[offset + 2] & 0x01) != 0;
+                    offset += 4;
+                    if (bottom)
+                    {
+                        break;
+                    }
+                }
+                return DecodeIP(frame, offset, 0, ref tcp);
+            default:
+                return DecodeStatus.NotIP;
+        }
+    }
+
+    private static DecodeStatus DecodeIP(ReadOnlySpan<byte> frame, int offset, int version, ref DecodedTcp tcp)
+    {
+        if (frame.Length <= offset)
+        {
+            return DecodeStatus.TruncatedHeader;
+        }
+        int nibble = frame[offset] >> 4;
+        if (version == 0)
+        {
+            version = nibble;
+        }
+        if (nibble != version)
+        {
+            return version is 4 or 6 ? DecodeStatus.Malformed : DecodeStatus.NotIP;
+        }
+        return version switch
+        {
+            4 => DecodeIPv4(frame, offset, ref tcp),
+            6 => DecodeIPv6(frame, offset, ref tcp),
+            _ => DecodeStatus.NotIP,
+        };
+    }
+
+    private static DecodeStatus DecodeIPv4(ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
+    {
+        if (frame.Length < offset + 20)
+        {
+            return DecodeStatus.TruncatedHeader;
+        }
+        var ip = frame[offset..];
+        int headerLength = (ip[0] & 0x0F) * 4;
+        if (headerLength < 20)
+        {
+            return DecodeStatus.Malformed;
+        }
+        int totalLength = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
+        if (totalLength == 0)
+        {
+            // Segmentation offload: the sender's capture sees one large packet with a zero length field.
+            totalLength = ip.Length;
+        }
+        if (totalLength < headerLength)
+        {
+            return DecodeStatus.Malformed;
+        }
+        ushort fragment = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
+        if ((fragment & 0x3FFF) != 0) // more-fragments flag or a non-zero offset
+        {
+            return DecodeStatus.Fragment;
+        }
+        if (ip[9] != ProtocolTcp)
+        {
+            return DecodeStatus.NotTcp;
+        }
+        if (ip.Length < headerLength)
+        {
+            return DecodeStatus.TruncatedHeader;
+        }
+        tcp.IPVersion = 4;
+        tcp.Ttl = ip[8];
+        tcp.SourceAddress = IPAddressValue.FromIPv4(ip[12..]);
+        tcp.DestinationAddress = IPAddressValue.FromIPv4(ip[16..]);
+        tcp.IPOffset = offset;
+        tcp.IPLength = totalLength;
+        return DecodeTcpHeader(frame, offset + headerLength, totalLength - headerLength, ref tcp);
+    }
+
+    private static DecodeStatus DecodeIPv6(ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
+    {
+        if (frame.Length < offset + 40)
+        {
+            return DecodeStatus.TruncatedHeader;
+        }
+        var ip = frame[offset..];
+        int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
+        if (payloadLength == 0)
+        {
+            // Jumbogram or offload: take what was captured.
+            payloadLength = ip.Length - 40;
+        }
+        byte next = ip[6];
+        int position = 40;
+        while (next != ProtocolTcp)
+        {
+            switch (next)
+            {
+                case IPv6HopByHop:
+                case IPv6Routing:
+                case IPv6DestinationOptions:
+                case IPv6Mobility:
+                case IPv6Hip:
+                case IPv6Shim6:
+                {
+                    if (ip.Length < position + 2)
+                    {
+                        return DecodeStatus.TruncatedHeader;
+                    }
+                    next = ip[position];
+                    position += (ip[position + 1] + 1) * 8;
+                    break;
+                }
+                case IPv6Authentication:
+                {
+                    if (ip.Length < position + 2)
+                    {
+                        return DecodeStatus.TruncatedHeader;
+                    }
+                    next = ip[position];
+                    position += (ip[position + 1] + 2) * 4;
+                    break;
+                }
+                case IPv6Fragment:
+                {
+                    if (ip.Length < position + 8)
+                    {
+                        return DecodeStatus.TruncatedHeader;
+                    }
+                    ushort fragment = BinaryPrimitives.ReadUInt16BigEndian(ip[(position + 2)..]);
+                    if ((fragment & 0xFFF9) != 0) // offset or more-fragments; an atomic fragment (RFC 6946) is whole
+                    {
+                        return DecodeStatus.Fragment;
+                    }
+                    next = ip[position];
+                    position += 8;
+                    break;
+                }
+                case IPv6NoNextHeader:
+                case IPv6Esp:
+                default:
+                    return DecodeStatus.NotTcp;
+            }
+            if (position > 40 + payloadLength)
+            {
+                return DecodeStatus.Malformed;
+            }
+        }
+        tcp.IPVersion = 6;
+        tcp.Ttl = ip[7];
+        tcp.SourceAddress = IPAddressValue.FromIPv6(ip[8..]);
+        tcp.DestinationAddress = IPAddressValue.FromIPv6(ip[24..]);
+        tcp.IPOffset = offset;
+        tcp.IPLength = 40 + payloadLength;
+        return DecodeTcpHeader(frame, offset + position, 40 + payloadLength - position, ref tcp);
+    }
+
+    private static DecodeStatus DecodeTcpHeader(ReadOnlySpan<byte> frame, int offset, int segmentLength, ref DecodedTcp tcp)
+    {
+        if (frame.Length < offset + 20)
+        {
+            return DecodeStatus.TruncatedHeader;
+        }
+        var h = frame[offset..];
+        int headerLength = (h[12] >> 4) * 4;
+        if (headerLength < 20 || segmentLength < headerLength)
+        {
+            return DecodeStatus.Malformed;
+        }
+        tcp.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(h);
+        tcp.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(h[2..]);
+        tcp.SequenceNumber = BinaryPrimitives.ReadUInt32BigEndian(h[4..]);
+        tcp.AcknowledgmentNumber = BinaryPrimitives.ReadUInt32BigEndian(h[8..]);
+        tcp.Flags = (TcpFlags)h[13];
+        tcp.Window = BinaryPrimitives.ReadUInt16BigEndian(h[14..]);
+        tcp.Checksum = BinaryPrimitives.ReadUInt16BigEndian(h[16..]);
+        tcp.UrgentPointer = BinaryPrimitives.ReadUInt16BigEndian(h[18..]);
+        tcp.TcpOffset = offset;
+        tcp.TcpHeaderLength = headerLength;
+        tcp.OptionsTruncated = h.Length < headerLength;
+        tcp.PayloadLength = segmentLength - headerLength;
+        tcp.CapturedPayloadLength = Math.Clamp(Math.Min(h.Length, segmentLength) - headerLength, 0, tcp.PayloadLength);
+        return DecodeStatus.Tcp;
+    }
+}
