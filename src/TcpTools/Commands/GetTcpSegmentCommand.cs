@@ -1,0 +1,25 @@
+using System.Management.Automation;
+using TcpTools.Engine.Capture;
+
+namespace TcpTools.Commands;
+
+/// <summary>Get-TcpSegment: the TCP segments of pcap and pcapng files, as TcpSegment objects, streamed.</summary>
+[Cmdlet(VerbsCommon.Get, "TcpSegment", DefaultParameterSetName = "Path")]
+[OutputType(typeof(TcpSegment))]
+public sealed class GetTcpSegmentCommand : CaptureFileCommandBase
+{
+    protected override void ProcessFile(CaptureFileSegmentReader reader)
+    {
+        var stopping = StopToken;
+        int sinceProgress = 0;
+        while (!stopping.IsCancellationRequested && reader.TryReadNext(out TcpSegment? segment))
+        {
+            WriteObject(segment);
+            if (++sinceProgress == 4096)
+            {
+                sinceProgress = 0;
+                ReportProgress(reader);
+            }
+        }
+    }
+}
