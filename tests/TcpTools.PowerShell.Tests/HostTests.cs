@@ -1,0 +1,110 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+
+namespace TcpTools.PowerShell.Tests;
+
+/// <summary>The tcptools console host, run as a process the way a user runs it.</summary>
+public class HostTests
+{
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Repo.HostExecutable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = Repo.Root,
+        };
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        psi.Environment["COLUMNS"] = "160";
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(120_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new Xunit.Sdk.XunitException("tcptools did not exit within 120 s");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Command_prints_the_tcpdump_like_table_and_exits_0()
+    {
+        var (exit, stdout, stderr) = Run("-Command", $"Get-TcpSegment -Path '{Repo.Capture("eth-ipv4.pcap")}'");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("", stderr);
+        var lines = stdout.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).ToList();
+        Assert.Matches(@"^Time\s+Source\s+Destination\s+Flags\s+Seq\s+Ack\s+Win\s+Len$", lines[0]);
+        var rows = CaptureFiles.TsharkRows("eth-ipv4.pcap");
+        Assert.Equal(rows.Count, lines.Count - 2); // header and dashes
+        // First row: the SYN, "198.18.0.1:40000 > 198.18.0.2:5000 S <seq>" with an empty Ack column.
+        Assert.Matches($@"^\d\d:\d\d:\d\d\.\d{{6}}\s+{rows[0][5]}:{rows[0][7]} > {rows[0][8]}:{rows[0][10]}\s+S\s+{rows[0][14]}\s+{rows[0][16]}\s+0$", lines[2]);
+        Assert.Matches($@"\s+S\.\s+{rows[1][14]}\s+{rows[1][15]}\s+", lines[3]);
+    }
+
+    [Fact]
+    public void Failing_command_writes_to_stderr_and_exits_nonzero()
+    {
+        var (exit, stdout, stderr) = Run("-Command", "Get-TcpSegment -Path /nonexistent/x.pcap");
+        Assert.Equal(1, exit);
+        Assert.Equal("", stdout.Trim());
+        Assert.Contains("Get-TcpSegment: Cannot find the capture file '/nonexistent/x.pcap'", stderr);
+    }
+
+    [Fact]
+    public void Terminating_error_exits_nonzero()
+    {
+        var (exit, _, stderr) = Run("-Command", $"Get-TcpSegment -Path '{Repo.Capture("eth-ipv4.pcap")}' -Filter 'not a filter ('");
+        Assert.Equal(1, exit);
+        Assert.Contains("not a filter (", stderr);
+    }
+
+    [Fact]
+    public void Exit_statement_sets_the_exit_code()
+    {
+        Assert.Equal(3, Run("-Command", "exit 3").Exit);
+    }
+
+    [Fact]
+    public void File_runs_a_script_with_named_and_positional_arguments()
+    {
+        using var dir = new TempDir();
+        string script = dir.File("count.ps1", """
+            param([string]$Capture, [string]$Flag = 'Syn')
+            $n = @(Get-TcpSegment -Path $Capture | Where-Object Flags -match $Flag).Count
+            "count=$n"
+            """u8.ToArray());
+        var (exit, stdout, stderr) = Run("-File", script, Repo.Capture("eth-ipv4.pcap"), "-Flag", "Fin");
+        Assert.True(exit == 0, stderr);
+        int fins = CaptureFiles.TsharkRows("eth-ipv4.pcap").Count(r => (Convert.ToInt32(r[13], 16) & 0x01) != 0);
+        Assert.Equal($"count={fins}", stdout.Trim());
+    }
+
+    [Fact]
+    public void Help_and_version()
+    {
+        var (exit, stdout, _) = Run("-Help");
+        Assert.Equal(0, exit);
+        Assert.Contains("tcptools -Command", stdout);
+        var (vexit, vout, _) = Run("-Version");
+        Assert.Equal(0, vexit);
+        Assert.StartsWith("tcptools 0.1.0", vout);
+    }
+
+    [Fact]
+    public void Get_Help_renders_through_the_host()
+    {
+        var (exit, stdout, stderr) = Run("-Command", "Get-Help Get-TcpSegment -Examples");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("Get-TcpSegment", stdout);
+        Assert.Contains("Example 1", stdout);
+    }
+}

@@ -1,0 +1,40 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# For pwsh users: Invoke-Pester ./tests/pester after ./build.ps1. CI runs the xunit suites instead
+# (tests/run.sh), which host the same PowerShell engine and cover the same ground and more.
+
+BeforeAll {
+    $root = Resolve-Path "$PSScriptRoot/../.."
+    Import-Module "$root/out/TcpTools/TcpTools.psd1" -Force
+    $capture = "$root/tests/data/captures/eth-ipv4.pcap"
+    $tshark = Import-Csv "$root/tests/data/captures/eth-ipv4.tshark.tsv" -Delimiter "`t"
+}
+
+Describe 'Get-TcpSegment' {
+    It 'emits one TcpSegment per segment tshark sees' {
+        $segments = Get-TcpSegment -Path $capture
+        $segments.Count | Should -Be $tshark.Count
+        $segments | ForEach-Object { $_ | Should -BeOfType ([TcpTools.TcpSegment]) }
+    }
+
+    It 'matches tshark on sequence numbers and flags' {
+        $segments = Get-TcpSegment -Path $capture
+        for ($i = 0; $i -lt $tshark.Count; $i++) {
+            $segments[$i].SequenceNumber | Should -Be ([uint32]$tshark[$i].'tcp.seq_raw')
+            [int]$segments[$i].Flags | Should -Be ([Convert]::ToInt32($tshark[$i].'tcp.flags', 16) -band 0xFF)
+        }
+    }
+
+    It 'filters with BPF' {
+        (Get-TcpSegment -Path $capture -Filter 'tcp[tcpflags] & tcp-syn != 0').Count |
+            Should -Be (Get-TcpSegment -Path $capture | Where-Object Flags -Match 'Syn').Count
+    }
+
+    It 'reports a missing file as a non-terminating ObjectNotFound error' {
+        Get-TcpSegment -Path ./missing.pcap -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'has help with examples' {
+        (Get-Help Get-TcpSegment).Examples.Example.Count | Should -BeGreaterThan 2
+    }
+}
