@@ -74,6 +74,9 @@ public sealed class TcpSegment
     /// <summary>4 or 6.</summary>
     public int IPVersion => _tcp.IPVersion;
 
+    /// <summary>The tunnel the segment came out of (Teredo), or None; addresses are the inner packet's.</summary>
+    public TunnelType Tunnel => _tcp.Tunnel;
+
     public IPAddress SourceAddress => _source ??= _tcp.SourceAddress.ToIPAddress();
 
     public ushort SourcePort => _tcp.SourcePort;

@@ -46,6 +46,9 @@ public struct DecodedTcp
     /// <summary>True when the options were cut by the snap length.</summary>
     public bool OptionsTruncated;
 
+    /// <summary>The tunnel the segment's IP packet was carried in (addresses and lengths are the inner packet's).</summary>
+    public TunnelType Tunnel;
+
     public readonly int PayloadOffset => TcpOffset + TcpHeaderLength;
 
     /// <summary>Sequence space the segment occupies: payload plus one for SYN and one for FIN.</summary>

@@ -25,6 +25,14 @@ public readonly struct IPAddressValue : IEquatable<IPAddressValue>
     /// <summary>4 or 6; 0 for the default value.</summary>
     public int Version => _version;
 
+    /// <summary>The first 8 bytes of an IPv6 address (0 for IPv4), for fixed-size keys.</summary>
+    internal ulong High => _high;
+
+    /// <summary>The last 8 bytes of an IPv6 address, or the IPv4 address.</summary>
+    internal ulong Low => _low;
+
+    internal static IPAddressValue FromParts(ulong high, ulong low, int version) => new(high, low, (byte)version);
+
     public static IPAddressValue FromIPv4(ReadOnlySpan<byte> bytes) => new(0, BinaryPrimitives.ReadUInt32BigEndian(bytes), 4);
 
     public static IPAddressValue FromIPv6(ReadOnlySpan<byte> bytes) =>

@@ -17,6 +17,9 @@ public static class PacketDecoder
     private const ushort EtherTypeMplsUnicast = 0x8847;
     private const ushort EtherTypeMplsMulticast = 0x8848;
     private const byte ProtocolTcp = 6;
+    private const byte ProtocolUdp = 17;
+    private const ushort TeredoPort = 3544;
+    private const uint TeredoPrefix = 0x2001_0000;
     private const byte IPv6HopByHop = 0;
     private const byte IPv6Routing = 43;
     private const byte IPv6Fragment = 44;
@@ -212,6 +215,10 @@ public static class PacketDecoder
         {
             return DecodeStatus.Fragment;
         }
+        if (ip[9] == ProtocolUdp && tcp.Tunnel == TunnelType.None)
+        {
+            return DecodeTeredo(frame, offset + headerLength, totalLength - headerLength, ref tcp);
+        }
         if (ip[9] != ProtocolTcp)
         {
             return DecodeStatus.NotTcp;
@@ -227,6 +234,48 @@ public static class PacketDecoder
         tcp.IPOffset = offset;
         tcp.IPLength = totalLength;
         return DecodeTcpHeader(frame, offset + headerLength, totalLength - headerLength, ref tcp);
+    }
+
+    /// <summary>
+    /// Teredo (RFC 4380): IPv6 in UDP (port 3544, or carrying a Teredo address), after optional authentication and
+    /// origin-indication headers.
+    /// Decoded like Zeek's Teredo analyzer, so a TCP connection carried over Teredo is tracked as the IPv6
+    /// connection it is. Anything else on UDP is not TCP.
+    /// </summary>
+    private static DecodeStatus DecodeTeredo(ReadOnlySpan<byte> frame, int offset, int udpLength, ref DecodedTcp tcp)
+    {
+        if (frame.Length < offset + 8 || udpLength < 8)
+        {
+            return DecodeStatus.NotTcp;
+        }
+        var udp = frame[offset..];
+        bool teredoPort = BinaryPrimitives.ReadUInt16BigEndian(udp) == TeredoPort || BinaryPrimitives.ReadUInt16BigEndian(udp[2..]) == TeredoPort;
+        int at = offset + 8;
+        int end = offset + Math.Min(udpLength, frame.Length - offset);
+        if (at + 2 <= end && frame[at] == 0 && frame[at + 1] == 1)
+        {
+            // Authentication: 0x0001, client id length, auth value length, id, value, 8-byte nonce, confirmation byte.
+            if (at + 4 > end)
+            {
+                return DecodeStatus.NotTcp;
+            }
+            at += 4 + frame[at + 2] + frame[at + 3] + 9;
+        }
+        if (at + 2 <= end && frame[at] == 0 && frame[at + 1] == 0)
+        {
+            at += 8; // origin indication: 0x0000, obfuscated port and IPv4 address
+        }
+        if (at + 40 > end || frame[at] >> 4 != 6 || 40 + BinaryPrimitives.ReadUInt16BigEndian(frame[(at + 4)..]) > end - at)
+        {
+            return DecodeStatus.NotTcp;
+        }
+        // Off port 3544 (a relay's ports), the heuristic Zeek and tshark use: a Teredo address (2001:0::/32) inside.
+        if (!teredoPort && BinaryPrimitives.ReadUInt32BigEndian(frame[(at + 8)..]) != TeredoPrefix && BinaryPrimitives.ReadUInt32BigEndian(frame[(at + 24)..]) != TeredoPrefix)
+        {
+            return DecodeStatus.NotTcp;
+        }
+        tcp.Tunnel = TunnelType.Teredo;
+        return DecodeIPv6(frame, at, ref tcp);
     }
 
     private static DecodeStatus DecodeIPv6(ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)

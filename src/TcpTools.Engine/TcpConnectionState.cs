@@ -1,0 +1,238 @@
+using System;
+using System.Buffers.Binary;
+using System.Net;
+using System.Security.Cryptography;
+using TcpTools.Engine.Tracking;
+
+namespace TcpTools;
+
+/// <summary>
+/// One TCP connection as the wire showed it: each endpoint's RFC 9293 state, the connection's, Zeek's
+/// conn_state and history, timing, volume and the anomalies Wireshark's analysis names. A snapshot: it does not
+/// change after it is emitted.
+/// </summary>
+public sealed class TcpConnectionState
+{
+    private static readonly DateTime s_unixEpoch = new(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+    private string? _communityId;
+
+    private TcpConnectionState(in FlowRecord flow, string history, ZeekConnState connState, TcpCloseReason closeReason, TimeSpan msl)
+    {
+        FlowKey key = flow.Key;
+        IPVersion = key.IPVersion;
+        ClientAddress = key.AddressA.ToIPAddress();
+        ServerAddress = key.AddressB.ToIPAddress();
+        ClientPort = key.PortA;
+        ServerPort = key.PortB;
+        ClientState = flow.Client.State;
+        ServerState = flow.Server.State;
+        State = RfcState.Connection(ClientState, ServerState);
+        IsMidstream = (flow.Flags & FlowFlags.Midstream) != 0;
+        FirstSeenUnixNanoseconds = flow.FirstNs;
+        LastSeenUnixNanoseconds = flow.LastNs;
+        HandshakeRtt = flow.RttUsPlusOne == 0 ? null : TimeSpan.FromTicks((flow.RttUsPlusOne - 1) * 10L);
+        ClientPackets = flow.Client.Packets;
+        ServerPackets = flow.Server.Packets;
+        var client = flow.Client;
+        var server = flow.Server;
+        ClientBytes = ZeekModel.Size(ref client, ref server);
+        ServerBytes = ZeekModel.Size(ref server, ref client);
+        ClientRetransmissions = flow.Client.Retransmissions;
+        ServerRetransmissions = flow.Server.Retransmissions;
+        ClientOutOfOrder = flow.Client.OutOfOrder;
+        ServerOutOfOrder = flow.Server.OutOfOrder;
+        ClientDuplicateAcks = flow.Client.DuplicateAcks;
+        ServerDuplicateAcks = flow.Server.DuplicateAcks;
+        ClientZeroWindows = flow.Client.ZeroWindows;
+        ServerZeroWindows = flow.Server.ZeroWindows;
+        ClientMss = flow.Client.Mss == 0 ? null : flow.Client.Mss;
+        ServerMss = flow.Server.Mss == 0 ? null : flow.Server.Mss;
+        ClientWindowScale = flow.Client.WindowScale < 0 ? null : flow.Client.WindowScale;
+        ServerWindowScale = flow.Server.WindowScale < 0 ? null : flow.Server.WindowScale;
+        ClientNextSequence = flow.Client.NextSeq;
+        ServerNextSequence = flow.Server.NextSeq;
+        ClientAcknowledgment = flow.Client.LastAck;
+        ServerAcknowledgment = flow.Server.LastAck;
+        ClientWindow = flow.Client.Window;
+        ServerWindow = flow.Server.Window;
+        CloseReason = closeReason;
+        ConnState = connState;
+        History = history;
+        Msl = msl;
+        Id = ComputeId(key, flow.FirstNs);
+    }
+
+    internal static TcpConnectionState Create(FlowTable table, int slot, TcpCloseReason closeReason, TimeSpan msl)
+    {
+        ref FlowRecord flow = ref table[slot];
+        string history = ZeekModel.History(table, slot);
+        return new TcpConnectionState(flow, history, ZeekModel.ConnState(ref flow, history), closeReason, msl);
+    }
+
+    /// <summary>A stable id: the same connection in the same capture always gets the same one (4-tuple and first time).</summary>
+    public string Id { get; }
+
+    /// <summary>The Community ID v1 of the 4-tuple (seed 0), as Zeek, Suricata and Wireshark compute it.</summary>
+    public string CommunityId => _communityId ??= ComputeCommunityId();
+
+    public int IPVersion { get; }
+
+    /// <summary>The initiator: the side that sent the first SYN (or, picked up mid-stream, the side not on a server port).</summary>
+    public IPAddress ClientAddress { get; }
+
+    public ushort ClientPort { get; }
+
+    public IPAddress ServerAddress { get; }
+
+    public ushort ServerPort { get; }
+
+    public IPEndPoint Client => new(ClientAddress, ClientPort);
+
+    public IPEndPoint Server => new(ServerAddress, ServerPort);
+
+    /// <summary>The connection in one word: the state of the endpoint further through the close (TimeWait if either is in TIME_WAIT).</summary>
+    public TcpState State { get; }
+
+    public TcpState ClientState { get; }
+
+    public TcpState ServerState { get; }
+
+    /// <summary>True when the capture began after the handshake: states are inferred from the traffic.</summary>
+    public bool IsMidstream { get; }
+
+    public DateTime FirstSeen => s_unixEpoch.AddTicks(FirstSeenUnixNanoseconds / 100);
+
+    public DateTime LastSeen => s_unixEpoch.AddTicks(LastSeenUnixNanoseconds / 100);
+
+    public long FirstSeenUnixNanoseconds { get; }
+
+    public long LastSeenUnixNanoseconds { get; }
+
+    public TimeSpan Duration => TimeSpan.FromTicks((LastSeenUnixNanoseconds - FirstSeenUnixNanoseconds) / 100);
+
+    /// <summary>The client's SYN to its ACK of the SYN-ACK (Wireshark's iRTT), when the handshake was seen.</summary>
+    public TimeSpan? HandshakeRtt { get; }
+
+    /// <summary>When TIME_WAIT ends (last segment + 2 × MSL), while an endpoint is in it.</summary>
+    public DateTime? TimeWaitEnds => State == TcpState.TimeWait ? LastSeen + 2 * Msl : null;
+
+    /// <summary>The maximum segment lifetime the tracker used.</summary>
+    public TimeSpan Msl { get; }
+
+    public uint ClientPackets { get; }
+
+    public uint ServerPackets { get; }
+
+    public long Packets => (long)ClientPackets + ServerPackets;
+
+    /// <summary>Payload bytes the client sent: its sequence space less SYN and FIN (Zeek's orig_bytes; retransmissions count once).</summary>
+    public ulong ClientBytes { get; }
+
+    public ulong ServerBytes { get; }
+
+    public ulong Bytes => ClientBytes + ServerBytes;
+
+    /// <summary>Client segments Wireshark marks tcp.analysis.retransmission (fast and spurious ones included).</summary>
+    public uint ClientRetransmissions { get; }
+
+    public uint ServerRetransmissions { get; }
+
+    public long Retransmissions => (long)ClientRetransmissions + ServerRetransmissions;
+
+    /// <summary>Client segments Wireshark marks tcp.analysis.out_of_order.</summary>
+    public uint ClientOutOfOrder { get; }
+
+    public uint ServerOutOfOrder { get; }
+
+    public long OutOfOrder => (long)ClientOutOfOrder + ServerOutOfOrder;
+
+    /// <summary>Duplicate ACKs the client sent (tcp.analysis.duplicate_ack).</summary>
+    public uint ClientDuplicateAcks { get; }
+
+    public uint ServerDuplicateAcks { get; }
+
+    public long DuplicateAcks => (long)ClientDuplicateAcks + ServerDuplicateAcks;
+
+    /// <summary>Segments in which the client advertised a zero window (tcp.analysis.zero_window).</summary>
+    public uint ClientZeroWindows { get; }
+
+    public uint ServerZeroWindows { get; }
+
+    public long ZeroWindows => (long)ClientZeroWindows + ServerZeroWindows;
+
+    public ushort? ClientMss { get; }
+
+    public ushort? ServerMss { get; }
+
+    public int? ClientWindowScale { get; }
+
+    public int? ServerWindowScale { get; }
+
+    /// <summary>The sequence number the client sends next, as last seen (for Send-TcpReset).</summary>
+    public uint ClientNextSequence { get; }
+
+    public uint ServerNextSequence { get; }
+
+    /// <summary>The acknowledgment number of the client's last segment.</summary>
+    public uint ClientAcknowledgment { get; }
+
+    public uint ServerAcknowledgment { get; }
+
+    /// <summary>The raw window field of the client's last segment.</summary>
+    public ushort ClientWindow { get; }
+
+    public ushort ServerWindow { get; }
+
+    public TcpCloseReason CloseReason { get; }
+
+    /// <summary>Zeek's conn_state for the connection.</summary>
+    public ZeekConnState ConnState { get; }
+
+    /// <summary>Zeek's history: upper case from the originator, lower case from the responder (S H A D F R C G T W I Q ^).</summary>
+    public string History { get; }
+
+    public override string ToString() => $"{Client} > {Server} {State} {History}";
+
+    private static string ComputeId(FlowKey key, long firstNs)
+    {
+        // FNV-1a over the 4-tuple and the first time: stable across runs and machines.
+        Span<byte> buffer = stackalloc byte[16 + 16 + 2 + 2 + 8];
+        key.AddressA.WriteBytes(buffer);
+        key.AddressB.WriteBytes(buffer[16..]);
+        BinaryPrimitives.WriteUInt16BigEndian(buffer[32..], key.PortA);
+        BinaryPrimitives.WriteUInt16BigEndian(buffer[34..], key.PortB);
+        BinaryPrimitives.WriteInt64BigEndian(buffer[36..], firstNs);
+        ulong hash = 14695981039346656037UL;
+        foreach (byte b in buffer)
+        {
+            hash = unchecked((hash ^ b) * 1099511628211UL);
+        }
+        return "T" + hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private string ComputeCommunityId()
+    {
+        // https://github.com/corelight/community-id-spec: SHA-1 over seed, the smaller endpoint first, protocol, pad, ports.
+        byte[] a = ClientAddress.GetAddressBytes(), b = ServerAddress.GetAddressBytes();
+        ushort pa = ClientPort, pb = ServerPort;
+        int cmp = a.AsSpan().SequenceCompareTo(b);
+        if (cmp > 0 || (cmp == 0 && pa > pb))
+        {
+            (a, b) = (b, a);
+            (pa, pb) = (pb, pa);
+        }
+        var data = new byte[2 + a.Length + b.Length + 2 + 4];
+        int i = 2; // seed 0
+        a.CopyTo(data, i);
+        i += a.Length;
+        b.CopyTo(data, i);
+        i += b.Length;
+        data[i++] = 6; // TCP
+        data[i++] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(i), pa);
+        BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(i + 2), pb);
+#pragma warning disable CA5350 // SHA-1 is what the Community ID spec hashes with; it is an identifier, not security
+        return "1:" + Convert.ToBase64String(SHA1.HashData(data));
+#pragma warning restore CA5350
+    }
+}

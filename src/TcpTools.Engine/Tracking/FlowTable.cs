@@ -1,0 +1,175 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using TcpTools.Engine.Decoding;
+
+namespace TcpTools.Engine.Tracking;
+
+/// <summary>
+/// The flow table: records by value in chunks of 4096 (growing never copies a record), found through an
+/// open-addressing index of slot numbers with linear probing and backward-shift deletion. A lookup hashes the
+/// segment's 4-tuple symmetrically and compares keys in both directions, so it allocates nothing.
+/// </summary>
+internal sealed class FlowTable
+{
+    private const int ChunkShift = 12;
+    private const int ChunkSize = 1 << ChunkShift;
+    private const int ChunkMask = ChunkSize - 1;
+
+    private FlowRecord[][] _chunks = new FlowRecord[4][];
+    private int _chunkCount;
+    private int _highWater;
+    private int[] _free = new int[64];
+    private int _freeCount;
+    private int[] _index;
+    private int _mask;
+    private readonly Dictionary<int, string> _historyOverflow = new();
+
+    public FlowTable(int initialCapacity = 1024)
+    {
+        int size = 16;
+        while (size < initialCapacity * 4 / 3)
+        {
+            size <<= 1;
+        }
+        _index = new int[size];
+        _mask = size - 1;
+    }
+
+    /// <summary>Flows in the table.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>One past the highest slot ever used: slots below it are in use or free.</summary>
+    public int HighWater => _highWater;
+
+    public ref FlowRecord this[int slot]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ref _chunks[slot >> ChunkShift][slot & ChunkMask];
+    }
+
+    /// <summary>The slot of the segment's flow, or -1. <paramref name="fromClient"/> tells its direction.</summary>
+    public int Find(in DecodedTcp tcp, out bool fromClient)
+    {
+        int i = FlowKey.Hash(tcp) & _mask;
+        while (true)
+        {
+            int entry = _index[i];
+            if (entry == 0)
+            {
+                fromClient = false;
+                return -1;
+            }
+            if (this[entry - 1].Key.Matches(tcp, out fromClient))
+            {
+                return entry - 1;
+            }
+            i = (i + 1) & _mask;
+        }
+    }
+
+    /// <summary>Adds a flow with the given key (A = client); its record is zeroed but for the key and InUse.</summary>
+    public int Insert(in FlowKey key)
+    {
+        if ((Count + 1) * 4 > _index.Length * 3)
+        {
+            GrowIndex();
+        }
+        int slot = _freeCount > 0 ? _free[--_freeCount] : NewSlot();
+        ref FlowRecord record = ref this[slot];
+        record = default;
+        record.Key = key;
+        record.Flags = FlowFlags.InUse;
+        int i = key.Hash() & _mask;
+        while (_index[i] != 0)
+        {
+            i = (i + 1) & _mask;
+        }
+        _index[i] = slot + 1;
+        Count++;
+        return slot;
+    }
+
+    public void Remove(int slot)
+    {
+        ref FlowRecord record = ref this[slot];
+        int i = record.Key.Hash() & _mask;
+        while (_index[i] != slot + 1)
+        {
+            i = (i + 1) & _mask;
+        }
+        // Backward-shift deletion: pull later entries of the probe run back so no tombstones are needed.
+        int j = i;
+        while (true)
+        {
+            j = (j + 1) & _mask;
+            int entry = _index[j];
+            if (entry == 0)
+            {
+                break;
+            }
+            int home = this[entry - 1].Key.Hash() & _mask;
+            bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+            if (!stays)
+            {
+                _index[i] = entry;
+                i = j;
+            }
+        }
+        _index[i] = 0;
+        if ((record.Flags & FlowFlags.HistoryOverflow) != 0)
+        {
+            _historyOverflow.Remove(slot);
+        }
+        record.Flags = FlowFlags.None;
+        if (_freeCount == _free.Length)
+        {
+            Array.Resize(ref _free, _free.Length * 2);
+        }
+        _free[_freeCount++] = slot;
+        Count--;
+    }
+
+    /// <summary>History letters beyond the inline 12 of a flow.</summary>
+    public string HistoryOverflow(int slot) => _historyOverflow.TryGetValue(slot, out string? s) ? s : "";
+
+    public void AppendHistoryOverflow(int slot, char letter) =>
+        _historyOverflow[slot] = HistoryOverflow(slot) + letter.ToString();
+
+    /// <summary>Managed bytes held by the table's arrays (records, index, free list).</summary>
+    public long FootprintBytes => (long)_chunkCount * ChunkSize * Unsafe.SizeOf<FlowRecord>() + (long)_index.Length * sizeof(int) + (long)_free.Length * sizeof(int);
+
+    private int NewSlot()
+    {
+        if (_highWater == _chunkCount * ChunkSize)
+        {
+            if (_chunkCount == _chunks.Length)
+            {
+                Array.Resize(ref _chunks, _chunks.Length * 2);
+            }
+            _chunks[_chunkCount++] = new FlowRecord[ChunkSize];
+        }
+        return _highWater++;
+    }
+
+    private void GrowIndex()
+    {
+        var index = new int[_index.Length * 2];
+        int mask = index.Length - 1;
+        foreach (int entry in _index)
+        {
+            if (entry == 0)
+            {
+                continue;
+            }
+            int i = this[entry - 1].Key.Hash() & mask;
+            while (index[i] != 0)
+            {
+                i = (i + 1) & mask;
+            }
+            index[i] = entry;
+        }
+        _index = index;
+        _mask = mask;
+    }
+}

@@ -1,0 +1,77 @@
+namespace TcpTools.Engine.Tracking;
+
+/// <summary>
+/// Records what one segment proves about both endpoints (<see cref="EndpointFacts"/>), from which
+/// <see cref="RfcState"/> derives their RFC 9293 states. An ACK counts only if it acknowledges the right
+/// sequence number (the SYN's or the FIN's, not beyond what was sent); a RST only if it is acceptable.
+/// Runs before <see cref="SequenceAnalysis"/> advances the sender's sequence state.
+/// </summary>
+internal static class RfcTransitions
+{
+    /// <summary>Applies the segment; false when it was a RST the receiver would not accept.</summary>
+    public static bool Process(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp)
+    {
+        TcpFlags flags = tcp.Flags;
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            if (!ResetAcceptable(ref snd, ref rcv, tcp))
+            {
+                return false;
+            }
+            snd.Facts |= EndpointFacts.Reset;
+            rcv.Facts |= EndpointFacts.Reset;
+            return true;
+        }
+        bool syn = (flags & TcpFlags.Syn) != 0;
+        if ((flags & TcpFlags.Ack) != 0)
+        {
+            SeqNum ack = tcp.AcknowledgmentNumber;
+            if (syn && (rcv.Facts & EndpointFacts.SentSyn) == 0 && (rcv.Flags & EndpointFlags.Seen) == 0)
+            {
+                // A SYN-ACK with no SYN seen: the client's SYN was before the capture (its ISN is ack - 1).
+                rcv.Facts |= EndpointFacts.SentSyn;
+            }
+            bool withinSent = !rcv.NextSeqKnown || ack <= (SeqNum)rcv.NextSeq;
+            if ((rcv.Facts & EndpointFacts.SentSyn) != 0 && (snd.Facts & EndpointFacts.ReceivedSyn) == 0 && ack >= (SeqNum)rcv.Isn + 1 && withinSent)
+            {
+                snd.Facts |= EndpointFacts.ReceivedSyn;
+                rcv.Facts |= EndpointFacts.SynAcked;
+            }
+            if ((rcv.Facts & EndpointFacts.SentFin) != 0 && (snd.Facts & EndpointFacts.ReceivedFin) == 0 && ack >= (SeqNum)rcv.FinSeq + 1 && withinSent)
+            {
+                snd.Facts |= EndpointFacts.ReceivedFin;
+                rcv.Facts |= EndpointFacts.FinAcked;
+            }
+        }
+        if (syn)
+        {
+            snd.Facts |= EndpointFacts.SentSyn;
+        }
+        if ((flags & TcpFlags.Fin) != 0 && (snd.Facts & EndpointFacts.SentFin) == 0)
+        {
+            // Sending a FIN before having received the peer's makes this the active closer (-> TIME_WAIT).
+            snd.Facts |= EndpointFacts.SentFin | ((snd.Facts & EndpointFacts.ReceivedFin) == 0 ? EndpointFacts.ActiveClose : 0);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// RFC 9293 3.10.7 with RFC 5961: a RST answering a SYN is acceptable if it acknowledges the SYN; otherwise only
+    /// a RST at exactly the sequence number the receiver expects. One merely inside the window earns a challenge ACK,
+    /// not a reset. When the capture has not seen the sender's sequence numbers, the RST is taken.
+    /// </summary>
+    private static bool ResetAcceptable(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp)
+    {
+        bool rcvSynSent = (rcv.Facts & (EndpointFacts.SentSyn | EndpointFacts.ReceivedSyn)) == EndpointFacts.SentSyn;
+        if (rcvSynSent)
+        {
+            return (tcp.Flags & TcpFlags.Ack) != 0 && tcp.AcknowledgmentNumber == unchecked(rcv.Isn + 1);
+        }
+        if (!snd.NextSeqKnown)
+        {
+            return true;
+        }
+        uint seq = tcp.SequenceNumber;
+        return seq == snd.NextSeq || ((rcv.Flags & EndpointFlags.Seen) != 0 && seq == rcv.LastAck);
+    }
+}

@@ -1,0 +1,446 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using TcpTools.Engine.Decoding;
+
+namespace TcpTools.Engine.Tracking;
+
+/// <summary>
+/// Follows every TCP connection in a stream of segments, one segment at a time, on capture time only (never the
+/// wall clock unless the caller passes it): per endpoint RFC 9293 state, Zeek's conn_state and history, and
+/// Wireshark's retransmission, out-of-order, duplicate-ACK and zero-window counts. Finished connections are queued
+/// in <see cref="Output"/> as <see cref="TcpConnectionState"/> snapshots; <see cref="Complete"/> emits the rest.
+/// The per-segment path allocates nothing.
+/// </summary>
+public sealed class TcpTracker
+{
+    // conntrack's default timeouts (nf_conntrack_proto_tcp.c, tcp_timeouts[]), by the connection's state.
+    private static readonly long[] s_conntrackTimeoutNs = BuildConntrackTimeouts();
+    private const long ConntrackCloseNs = 10_000_000_000; // TCP_CONNTRACK_CLOSE: a closed flow lingers to absorb stray segments
+    private const int SweepPerSegment = 2;
+    private const int EvictionSample = 8;
+
+    private readonly FlowTable _table = new();
+    private readonly long _twoMslNs;
+    private long _clock = long.MinValue;
+    private int _sweepCursor;
+    private uint _evictionRandom = 0x9E3779B9;
+
+    public TcpTracker(TcpTrackerOptions? options = null)
+    {
+        Options = options ?? new TcpTrackerOptions();
+        if (Options.Msl <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), Options.Msl, "The MSL must be positive.");
+        }
+        if (Options.MaxFlows < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), Options.MaxFlows, "MaxFlows must be at least 1.");
+        }
+        _twoMslNs = 2 * Options.Msl.Ticks * 100;
+    }
+
+    public TcpTrackerOptions Options { get; }
+
+    public TcpTrackerStatistics Statistics { get; } = new();
+
+    /// <summary>Snapshots ready for the caller: finished flows (and, with EmitStateChanges, every state change).</summary>
+    public Queue<TcpConnectionState> Output { get; } = new();
+
+    /// <summary>Flows held now.</summary>
+    public int FlowCount => _table.Count;
+
+    /// <summary>The latest capture time processed (ns since 1970); the tracker's clock.</summary>
+    public long Clock => _clock;
+
+    /// <summary>Managed bytes held by the flow table.</summary>
+    public long FootprintBytes => _table.FootprintBytes;
+
+    /// <summary>Feeds one segment (its capture time, decoded headers and the frame, for the SYN's options).</summary>
+    public void Process(long timeNs, in DecodedTcp tcp, ReadOnlySpan<byte> frame)
+    {
+        Statistics.Segments++;
+        if (timeNs < _clock)
+        {
+            Statistics.OutOfTimeOrder++;
+        }
+        else
+        {
+            _clock = timeNs;
+        }
+        Sweep(SweepPerSegment);
+
+        int slot = _table.Find(tcp, out bool fromClient);
+        if (slot >= 0)
+        {
+            ref FlowRecord existing = ref _table[slot];
+            if (DueTime(ref existing) <= _clock)
+            {
+                Finish(slot, expired: true);
+                slot = -1;
+            }
+            else if (IsReuse(ref existing, tcp, fromClient))
+            {
+                Statistics.FlowsReused++;
+                Finish(slot, expired: false);
+                slot = -1;
+            }
+        }
+        if (slot < 0)
+        {
+            slot = Create(tcp, timeNs, out fromClient);
+        }
+
+        ref FlowRecord flow = ref _table[slot];
+        if (Options.ValidateChecksums && InternetChecksum.VerifyTcp(frame, tcp) == TcpChecksumStatus.Bad)
+        {
+            Statistics.BadChecksums++;
+            ZeekModel.ChecksumError(_table, slot, fromClient);
+            return;
+        }
+        TcpState before = Options.EmitStateChanges ? flow.State : TcpState.Closed;
+        if (timeNs > flow.LastNs)
+        {
+            flow.LastNs = timeNs;
+        }
+        uint us = timeNs >= flow.FirstNs ? flow.Microseconds(timeNs) : 0;
+        ref TcpEndpoint snd = ref flow.Endpoint(fromClient);
+        ref TcpEndpoint rcv = ref flow.Endpoint(!fromClient);
+        snd.Packets++;
+
+        ZeekModel.Process(_table, slot, fromClient, tcp, timeNs);
+        if (!RfcTransitions.Process(ref snd, ref rcv, tcp))
+        {
+            Statistics.ResetsIgnored++;
+        }
+        SequenceAnalysis.Process(ref snd, ref rcv, tcp, us, flow.RttUsPlusOne);
+        Handshake(ref flow, ref snd, fromClient, tcp, frame, us);
+        flow.Flags = fromClient ? flow.Flags | FlowFlags.LastFromClient : flow.Flags & ~FlowFlags.LastFromClient;
+
+        if (Options.EmitStateChanges && flow.State != before)
+        {
+            Output.Enqueue(Snapshot(slot, TcpCloseReason.Open));
+        }
+    }
+
+    /// <summary>Feeds a decoded segment object (from Get-TcpSegment or the pipeline).</summary>
+    public void Process(TcpSegment segment)
+    {
+        ArgumentNullException.ThrowIfNull(segment);
+        Process(segment.UnixTimeNanoseconds, segment.Decoded, segment.Frame.Span);
+    }
+
+    /// <summary>
+    /// Lets time pass without segments (live capture): flows whose time is up are finished and queued.
+    /// <paramref name="timeNs"/> never moves the clock backwards.
+    /// </summary>
+    public void Advance(long timeNs)
+    {
+        if (timeNs > _clock)
+        {
+            _clock = timeNs;
+        }
+        for (int slot = 0; slot < _table.HighWater; slot++)
+        {
+            if (_table[slot].InUse && DueTime(ref _table[slot]) <= _clock)
+            {
+                Finish(slot, expired: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The end of the input: finishes flows whose time was up at the last segment, then queues every other flow as
+    /// it stands, in order of first segment. The tracker is empty afterwards.
+    /// </summary>
+    public void Complete()
+    {
+        var remaining = new List<(long First, int Slot)>();
+        for (int slot = 0; slot < _table.HighWater; slot++)
+        {
+            ref FlowRecord flow = ref _table[slot];
+            if (!flow.InUse)
+            {
+                continue;
+            }
+            if (DueTime(ref flow) <= _clock)
+            {
+                Finish(slot, expired: true);
+            }
+            else
+            {
+                remaining.Add((flow.FirstNs, slot));
+            }
+        }
+        remaining.Sort();
+        foreach (var (_, slot) in remaining)
+        {
+            ref FlowRecord flow = ref _table[slot];
+            if (!Options.EmitStateChanges)
+            {
+                Output.Enqueue(Snapshot(slot, OpenReason(ref flow)));
+            }
+            _table.Remove(slot);
+        }
+    }
+
+    /// <summary>Snapshots of the flows held now, without removing them (for live views).</summary>
+    public List<TcpConnectionState> Current()
+    {
+        var list = new List<TcpConnectionState>(_table.Count);
+        for (int slot = 0; slot < _table.HighWater; slot++)
+        {
+            if (_table[slot].InUse)
+            {
+                list.Add(Snapshot(slot, OpenReason(ref _table[slot])));
+            }
+        }
+        return list;
+    }
+
+    private int Create(in DecodedTcp tcp, long timeNs, out bool fromClient)
+    {
+        if (_table.Count >= Options.MaxFlows)
+        {
+            Evict();
+        }
+        bool syn = (tcp.Flags & TcpFlags.Syn) != 0;
+        bool ack = (tcp.Flags & TcpFlags.Ack) != 0;
+        bool zeekFlip = ZeekModel.FlipAtCreation(tcp, Options.ServerPorts);
+        // Our client: the SYN's sender; for a SYN-ACK its receiver; mid-stream, the side Zeek takes as originator.
+        fromClient = syn ? !ack : !zeekFlip;
+        var key = FlowKey.FromSource(tcp);
+        int slot = _table.Insert(fromClient ? key : key.Reversed);
+        ref FlowRecord flow = ref _table[slot];
+        flow.FirstNs = timeNs;
+        flow.LastNs = timeNs;
+        flow.Client.WindowScale = -1;
+        flow.Server.WindowScale = -1;
+        if (syn && ack && !zeekFlip)
+        {
+            flow.Flags |= FlowFlags.ZeekFlipped; // Zeek keeps the SYN-ACK's sender as originator
+        }
+        if (zeekFlip)
+        {
+            ZeekModelAppendFlip(slot);
+        }
+        if (!syn)
+        {
+            // Picked up mid-stream: both sides were connected before the capture began.
+            flow.Flags |= FlowFlags.Midstream;
+            const EndpointFacts connected = EndpointFacts.SentSyn | EndpointFacts.SynAcked | EndpointFacts.ReceivedSyn;
+            flow.Client.Facts = connected;
+            flow.Server.Facts = connected;
+        }
+        Statistics.FlowsCreated++;
+        if (_table.Count > Statistics.PeakFlows)
+        {
+            Statistics.PeakFlows = _table.Count;
+        }
+        return slot;
+    }
+
+    private void ZeekModelAppendFlip(int slot)
+    {
+        ref FlowRecord flow = ref _table[slot];
+        flow.History[flow.HistoryLength++] = (byte)'^';
+    }
+
+    private bool IsReuse(ref FlowRecord flow, in DecodedTcp tcp, bool fromClient)
+    {
+        if (Options.TimeoutPolicy == TcpTimeoutPolicy.Conntrack && (tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn && !fromClient
+            && (flow.Server.Facts & EndpointFacts.SentSyn) == 0 && flow.Client.State == TcpState.SynSent)
+        {
+            return false; // simultaneous open: both sides sent a SYN; one connection (Zeek would start a new row)
+        }
+        return ZeekModel.IsReuse(ref flow, tcp);
+    }
+
+    private static void Handshake(ref FlowRecord flow, ref TcpEndpoint snd, bool fromClient, in DecodedTcp tcp, ReadOnlySpan<byte> frame, uint us)
+    {
+        TcpFlags flags = tcp.Flags;
+        if ((flags & TcpFlags.Syn) != 0)
+        {
+            ReadSynOptions(ref snd, tcp, frame);
+            if (fromClient && (flags & TcpFlags.Ack) == 0)
+            {
+                flow.SynUs = us;
+            }
+        }
+        else if (fromClient && (flags & TcpFlags.Ack) != 0 && flow.RttUsPlusOne == 0 && (flow.Flags & FlowFlags.Midstream) == 0
+            && (flow.Server.Facts & EndpointFacts.SynAcked) != 0 && (flow.Client.Facts & EndpointFacts.ReceivedSyn) != 0)
+        {
+            flow.RttUsPlusOne = us - flow.SynUs + 1;
+        }
+    }
+
+    private static void ReadSynOptions(ref TcpEndpoint ep, in DecodedTcp tcp, ReadOnlySpan<byte> frame)
+    {
+        int start = tcp.TcpOffset + 20;
+        int end = Math.Min(tcp.TcpOffset + tcp.TcpHeaderLength, frame.Length);
+        for (int i = start; i < end;)
+        {
+            byte kind = frame[i];
+            if (kind == 0)
+            {
+                break;
+            }
+            if (kind == 1)
+            {
+                i++;
+                continue;
+            }
+            if (i + 1 >= end || frame[i + 1] < 2 || i + frame[i + 1] > end)
+            {
+                break;
+            }
+            int length = frame[i + 1];
+            if (kind == 2 && length == 4)
+            {
+                ep.Mss = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(i + 2));
+            }
+            else if (kind == 3 && length == 3)
+            {
+                ep.WindowScale = (sbyte)Math.Min(frame[i + 2], (byte)14);
+            }
+            i += length;
+        }
+    }
+
+    /// <summary>When the flow must leave the table (ns), under the timeout policy.</summary>
+    private long DueTime(ref FlowRecord flow)
+    {
+        if (Options.TimeoutPolicy == TcpTimeoutPolicy.Zeek)
+        {
+            return ZeekModel.RemovalTime(ref flow);
+        }
+        TcpState client = flow.Client.State, server = flow.Server.State;
+        if (client == TcpState.TimeWait || server == TcpState.TimeWait)
+        {
+            return flow.LastNs + _twoMslNs;
+        }
+        if (client == TcpState.Closed && server == TcpState.Closed)
+        {
+            return flow.LastNs + ConntrackCloseNs;
+        }
+        return flow.LastNs + s_conntrackTimeoutNs[(int)RfcState.Connection(client, server)];
+    }
+
+    private void Finish(int slot, bool expired)
+    {
+        ref FlowRecord flow = ref _table[slot];
+        TcpState before = flow.State;
+        TcpCloseReason reason = OpenReason(ref flow);
+        if (expired && Options.TimeoutPolicy == TcpTimeoutPolicy.Conntrack)
+        {
+            bool timeWait = flow.Client.State == TcpState.TimeWait || flow.Server.State == TcpState.TimeWait;
+            if (reason == TcpCloseReason.Open && !timeWait)
+            {
+                reason = TcpCloseReason.Timeout;
+            }
+            // TIME_WAIT has run its 2 MSL, or the flow timed out: every endpoint is CLOSED now.
+            flow.Client.Facts |= EndpointFacts.Expired;
+            flow.Server.Facts |= EndpointFacts.Expired;
+        }
+        if (!Options.EmitStateChanges || flow.State != before)
+        {
+            Output.Enqueue(Snapshot(slot, reason));
+        }
+        Statistics.FlowsCompleted++;
+        _table.Remove(slot);
+    }
+
+    /// <summary>Why a flow stands where it does without a timeout: reset, closed by FINs, or open.</summary>
+    private static TcpCloseReason OpenReason(ref FlowRecord flow)
+    {
+        if (((flow.Client.Facts | flow.Server.Facts) & EndpointFacts.Reset) != 0)
+        {
+            return TcpCloseReason.Reset;
+        }
+        TcpState c = flow.Client.State, s = flow.Server.State;
+        bool closed = c is TcpState.Closed or TcpState.TimeWait && s is TcpState.Closed or TcpState.TimeWait;
+        return closed && ((flow.Client.Facts | flow.Server.Facts) & EndpointFacts.SentFin) != 0 ? TcpCloseReason.Fin : TcpCloseReason.Open;
+    }
+
+    private TcpConnectionState Snapshot(int slot, TcpCloseReason reason) => TcpConnectionState.Create(_table, slot, reason, Options.Msl);
+
+    /// <summary>Visits a few slots per segment and finishes flows whose time is up: expiry in amortised O(1).</summary>
+    private void Sweep(int count)
+    {
+        int high = _table.HighWater;
+        if (high == 0)
+        {
+            return;
+        }
+        for (int i = 0; i < count; i++)
+        {
+            if (_sweepCursor >= high)
+            {
+                _sweepCursor = 0;
+            }
+            int slot = _sweepCursor++;
+            ref FlowRecord flow = ref _table[slot];
+            if (flow.InUse && DueTime(ref flow) <= _clock)
+            {
+                Finish(slot, expired: true);
+            }
+        }
+    }
+
+    /// <summary>Drops the least recently active flow of a small sample (approximate LRU, as Redis evicts).</summary>
+    private void Evict()
+    {
+        int high = _table.HighWater;
+        int victim = -1;
+        long oldest = long.MaxValue;
+        for (int tries = 0, found = 0; tries < EvictionSample * 8 && found < EvictionSample; tries++)
+        {
+            _evictionRandom ^= _evictionRandom << 13;
+            _evictionRandom ^= _evictionRandom >> 17;
+            _evictionRandom ^= _evictionRandom << 5;
+            int slot = (int)(_evictionRandom % (uint)high);
+            ref FlowRecord flow = ref _table[slot];
+            if (!flow.InUse)
+            {
+                continue;
+            }
+            found++;
+            if (flow.LastNs < oldest)
+            {
+                oldest = flow.LastNs;
+                victim = slot;
+            }
+        }
+        if (victim < 0)
+        {
+            for (victim = 0; !_table[victim].InUse; victim++)
+            {
+            }
+        }
+        ref FlowRecord v = ref _table[victim];
+        if (!Options.EmitStateChanges)
+        {
+            Output.Enqueue(Snapshot(victim, TcpCloseReason.Evicted));
+        }
+        Statistics.FlowsEvicted++;
+        _table.Remove(victim);
+    }
+
+    private static long[] BuildConntrackTimeouts()
+    {
+        const long s = 1_000_000_000;
+        var t = new long[(int)TcpState.TimeWait + 1];
+        t[(int)TcpState.Closed] = 10 * s;
+        t[(int)TcpState.Listen] = 120 * s;
+        t[(int)TcpState.SynSent] = 120 * s;
+        t[(int)TcpState.SynReceived] = 60 * s;
+        t[(int)TcpState.Established] = 5 * 24 * 3600 * s;
+        t[(int)TcpState.FinWait1] = 120 * s;
+        t[(int)TcpState.FinWait2] = 120 * s;
+        t[(int)TcpState.CloseWait] = 60 * s;
+        t[(int)TcpState.Closing] = 120 * s;
+        t[(int)TcpState.LastAck] = 30 * s;
+        t[(int)TcpState.TimeWait] = 120 * s;
+        return t;
+    }
+}
