@@ -43,7 +43,8 @@ internal static class RfcTransitions
                 rcv.Facts |= EndpointFacts.FinAcked;
             }
         }
-        if (syn)
+        // A SYN-ACK counts as the sender's SYN only if its ACK is the right one (a stray or spoofed one is ignored).
+        if (syn && ((flags & TcpFlags.Ack) == 0 || (snd.Facts & EndpointFacts.ReceivedSyn) != 0))
         {
             snd.Facts |= EndpointFacts.SentSyn;
         }

@@ -1,0 +1,115 @@
+using System;
+using System.Management.Automation;
+using TcpTools.Engine.Capture;
+using TcpTools.Engine.Tracking;
+
+namespace TcpTools.Commands;
+
+/// <summary>
+/// Get-TcpFlow: every TCP connection in capture files (or in TcpSegment objects from the pipeline) with its RFC 9293
+/// endpoint states, Zeek conn_state and history, timing and anomaly counts. One tracker spans all the input, so a
+/// connection that crosses rotated capture files stays one flow. Finished connections stream out as they finish;
+/// the rest come at the end of the input.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "TcpFlow", DefaultParameterSetName = "Path")]
+[OutputType(typeof(TcpConnectionState))]
+public sealed class GetTcpFlowCommand : CaptureFileCommandBase
+{
+    private const string SegmentSet = "Segment";
+    private TcpTracker? _tracker;
+
+    /// <summary>TcpSegment objects to track, usually from Get-TcpSegment in the pipeline, in capture order.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = SegmentSet, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public TcpSegment[] InputObject { get; set; } = Array.Empty<TcpSegment>();
+
+    /// <summary>Maximum segment lifetime in seconds: TIME_WAIT lasts 2 × MSL (default 30, so 60 s as on Linux).</summary>
+    [Parameter]
+    [ValidateRange(0.001, 86_400)]
+    public double Msl { get; set; } = TcpTrackerOptions.DefaultMsl.TotalSeconds;
+
+    /// <summary>When idle and finished flows leave the table: Linux conntrack's per-state timeouts, or Zeek's timers.</summary>
+    [Parameter]
+    public TcpTimeoutPolicy TimeoutPolicy { get; set; } = TcpTimeoutPolicy.Conntrack;
+
+    /// <summary>The most flows tracked at once; beyond it the least recently active are evicted with a warning.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int MaxFlows { get; set; } = 1_000_000;
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        _tracker = new TcpTracker(new TcpTrackerOptions
+        {
+            Msl = TimeSpan.FromSeconds(Msl),
+            TimeoutPolicy = TimeoutPolicy,
+            MaxFlows = MaxFlows,
+        });
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName != SegmentSet)
+        {
+            base.ProcessRecord();
+            return;
+        }
+        foreach (var segment in InputObject)
+        {
+            if (StopToken.IsCancellationRequested)
+            {
+                return;
+            }
+            _tracker!.Process(segment);
+            Drain();
+        }
+    }
+
+    protected override void ProcessFile(CaptureFileSegmentReader reader)
+    {
+        var stopping = StopToken;
+        var tracker = _tracker!;
+        int sinceProgress = 0;
+        while (!stopping.IsCancellationRequested && reader.TryReadNext(out CapturedFrame frame, out ReadOnlySpan<byte> data, out var tcp))
+        {
+            tracker.Process(frame.UnixTimeNanoseconds, tcp, data);
+            if (tracker.Output.Count > 0)
+            {
+                Drain();
+            }
+            if (++sinceProgress == 4096)
+            {
+                sinceProgress = 0;
+                ReportProgress(reader);
+            }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        base.EndProcessing();
+        var tracker = _tracker!;
+        tracker.Complete();
+        Drain();
+        var stats = tracker.Statistics;
+        WriteVerbose($"Tracker: {stats}.");
+        if (stats.FlowsEvicted > 0)
+        {
+            WriteWarning($"The flow table was full ({MaxFlows} flows): {stats.FlowsEvicted} flows were evicted before they finished and are reported with CloseReason Evicted. Raise -MaxFlows to keep them.");
+        }
+        if (stats.OutOfTimeOrder > 0)
+        {
+            WriteWarning($"{stats.OutOfTimeOrder} segments were earlier than segments before them (merged or repeated captures?): timeouts use the latest time seen.");
+        }
+    }
+
+    private void Drain()
+    {
+        var output = _tracker!.Output;
+        while (output.Count > 0)
+        {
+            WriteObject(output.Dequeue());
+        }
+    }
+}

@@ -1,0 +1,375 @@
+using System;
+using System.Linq;
+using TcpTools.Engine.Tracking;
+using static TcpTools.Engine.Tests.Conversation;
+
+namespace TcpTools.Engine.Tests;
+
+/// <summary>Segments in, RFC 9293 endpoint states out: every transition the tracker makes from the wire.</summary>
+public class TrackerStateTests
+{
+    private static void States(Conversation c, TcpState client, TcpState server)
+    {
+        var f = c.Current;
+        Assert.Equal((client, server), (f.ClientState, f.ServerState));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Three_way_handshake_step_by_step(bool ipv6)
+    {
+        var c = new Conversation(ipv6: ipv6);
+        c.C(S, 1000);
+        States(c, TcpState.SynSent, TcpState.Closed); // the server shows nothing until it answers
+        Assert.Equal(TcpState.SynSent, c.Current.State);
+        c.Sv(SA, 5000, 1001);
+        States(c, TcpState.SynSent, TcpState.SynReceived); // the client is ESTABLISHED only once it ACKs the SYN-ACK
+        Assert.Equal(TcpState.SynReceived, c.Current.State);
+        c.C(A, 1001, 5001);
+        States(c, TcpState.Established, TcpState.Established);
+        var f = c.Current;
+        Assert.Equal(TcpState.Established, f.State);
+        Assert.False(f.IsMidstream);
+        Assert.Equal(TimeSpan.FromMilliseconds(2), f.HandshakeRtt);
+        Assert.Equal(ipv6 ? 6 : 4, f.IPVersion);
+    }
+
+    [Fact]
+    public void Syn_ack_that_acknowledges_the_wrong_number_does_not_move_the_server()
+    {
+        var c = new Conversation().C(S, 1000).Sv(SA, 5000, 1234);
+        States(c, TcpState.SynSent, TcpState.Closed);
+    }
+
+    [Fact]
+    public void Client_first_close_goes_through_every_state_to_time_wait_on_the_client()
+    {
+        var c = new Conversation().Handshake().C(PA, 1001, 5001, len: 100).Sv(A, 5001, 1101);
+        c.C(FA, 1101, 5001);
+        States(c, TcpState.FinWait1, TcpState.Established);
+        c.Sv(A, 5001, 1102);
+        States(c, TcpState.FinWait2, TcpState.CloseWait);
+        c.Sv(FA, 5001, 1102);
+        States(c, TcpState.FinWait2, TcpState.LastAck);
+        c.C(A, 1102, 5002);
+        States(c, TcpState.TimeWait, TcpState.Closed);
+        var f = c.Current;
+        Assert.Equal(TcpState.TimeWait, f.State);
+        Assert.Equal(TcpCloseReason.Fin, f.CloseReason);
+        Assert.Equal(ZeekConnState.SF, f.ConnState);
+        Assert.Equal("ShADaFf", f.History); // A is once per direction
+        Assert.Equal(f.LastSeen + TimeSpan.FromSeconds(60), f.TimeWaitEnds);
+    }
+
+    [Fact]
+    public void Server_first_close_puts_the_server_in_time_wait()
+    {
+        var c = new Conversation().Handshake();
+        c.Sv(FA, 5001, 1001);
+        States(c, TcpState.Established, TcpState.FinWait1); // CLOSE_WAIT shows once the client acknowledges the FIN
+        Assert.Equal(TcpState.FinWait1, c.Current.State);
+        c.C(A, 1001, 5002);
+        States(c, TcpState.CloseWait, TcpState.FinWait2);
+        c.C(FA, 1001, 5002);
+        States(c, TcpState.LastAck, TcpState.FinWait2);
+        c.Sv(A, 5002, 1002);
+        States(c, TcpState.Closed, TcpState.TimeWait);
+    }
+
+    [Fact]
+    public void Fin_ack_that_also_acknowledges_the_peers_fin_makes_the_sender_the_passive_closer()
+    {
+        var c = new Conversation().Handshake().C(FA, 1001, 5001).Sv(FA, 5001, 1002);
+        States(c, TcpState.FinWait2, TcpState.LastAck);
+        c.C(A, 1002, 5002);
+        States(c, TcpState.TimeWait, TcpState.Closed);
+    }
+
+    [Fact]
+    public void An_ack_that_stops_short_of_the_fin_does_not_acknowledge_it()
+    {
+        var c = new Conversation().Handshake().C(FA, 1001, 5001).Sv(A, 5001, 1001);
+        States(c, TcpState.FinWait1, TcpState.Established);
+    }
+
+    [Fact]
+    public void An_ack_beyond_anything_sent_is_not_taken()
+    {
+        var c = new Conversation().Handshake().C(FA, 1001, 5001).Sv(A, 5001, 9999);
+        States(c, TcpState.FinWait1, TcpState.Established);
+    }
+
+    [Fact]
+    public void Simultaneous_open_is_one_connection_through_syn_received()
+    {
+        var c = new Conversation().C(S, 1000).Sv(S, 5000);
+        States(c, TcpState.SynSent, TcpState.SynSent);
+        c.C(SA, 1000, 5001);
+        States(c, TcpState.SynReceived, TcpState.SynSent);
+        c.Sv(SA, 5000, 1001);
+        States(c, TcpState.Established, TcpState.Established);
+        Assert.Single(c.Tracker.Current());
+        Assert.Equal(0, c.Tracker.Statistics.FlowsReused);
+    }
+
+    [Fact]
+    public void Simultaneous_close_passes_closing_and_ends_in_time_wait_on_both_sides()
+    {
+        var c = new Conversation().Handshake().C(FA, 1001, 5001).Sv(FA, 5001, 1001);
+        States(c, TcpState.FinWait1, TcpState.FinWait1);
+        c.C(A, 1002, 5002);
+        States(c, TcpState.Closing, TcpState.FinWait2);
+        c.Sv(A, 5002, 1002);
+        States(c, TcpState.TimeWait, TcpState.TimeWait);
+        Assert.Equal(TcpState.TimeWait, c.Current.State);
+    }
+
+    [Fact]
+    public void Rst_at_the_expected_sequence_number_closes_both_sides()
+    {
+        var c = new Conversation().Handshake().C(PA, 1001, 5001, len: 10).Sv(RA, 5001, 1011);
+        States(c, TcpState.Closed, TcpState.Closed);
+        var f = c.Current;
+        Assert.Equal(TcpCloseReason.Reset, f.CloseReason);
+        Assert.Equal(ZeekConnState.RSTR, f.ConnState);
+    }
+
+    [Fact]
+    public void Rst_outside_the_window_is_ignored()
+    {
+        var c = new Conversation().Handshake().Sv(R, 5001 + 1_000_000);
+        States(c, TcpState.Established, TcpState.Established);
+        Assert.Equal(1, c.Tracker.Statistics.ResetsIgnored);
+        Assert.Equal(TcpCloseReason.Open, c.Current.CloseReason);
+    }
+
+    [Fact]
+    public void Rst_inside_the_window_but_not_exact_is_challenged_not_obeyed()
+    {
+        // RFC 5961 3.2: the receiver answers with a challenge ACK; only an exact match resets.
+        var c = new Conversation().Handshake().Sv(R, 5001 + 100).C(A, 1001, 5001);
+        States(c, TcpState.Established, TcpState.Established);
+        Assert.Equal(1, c.Tracker.Statistics.ResetsIgnored);
+    }
+
+    [Fact]
+    public void Rst_answering_a_syn_must_acknowledge_it()
+    {
+        var wrong = new Conversation().C(S, 1000).Sv(RA, 0, 77);
+        States(wrong, TcpState.SynSent, TcpState.Closed);
+        var right = new Conversation().C(S, 1000).Sv(RA, 0, 1001);
+        States(right, TcpState.Closed, TcpState.Closed);
+        var f = right.Current;
+        Assert.Equal((ZeekConnState.REJ, "Sr", TcpCloseReason.Reset), (f.ConnState, f.History, f.CloseReason));
+    }
+
+    [Fact]
+    public void Port_scanner_rst_after_syn_ack_tears_down_the_half_open_connection()
+    {
+        var c = new Conversation().C(S, 1000).Sv(SA, 5000, 1001).C(R, 1001);
+        States(c, TcpState.Closed, TcpState.Closed);
+        Assert.Equal(ZeekConnState.RSTO, c.Current.ConnState);
+    }
+
+    [Fact]
+    public void Lost_segments_before_the_capture_point_leave_states_alone_and_count_retransmissions()
+    {
+        var c = new Conversation().Handshake()
+            .Sv(A, 5001, 1001, len: 100)
+            .Sv(A, 5201, 1001, len: 100) // 5101..5200 never captured
+            .C(A, 1001, 5101).C(A, 1001, 5101).C(A, 1001, 5101)
+            .Sv(A, 5101, 1001, len: 100); // the gap filled late: a retransmission
+        var f = c.Current;
+        States(c, TcpState.Established, TcpState.Established);
+        Assert.Equal(1u, f.ServerRetransmissions);
+        Assert.Equal(2u, f.ClientDuplicateAcks);
+    }
+
+    [Fact]
+    public void Duplicated_segments_are_retransmissions_not_new_data()
+    {
+        var c = new Conversation().Handshake().C(PA, 1001, 5001, len: 50).C(PA, 1001, 5001, len: 50).Sv(A, 5001, 1051);
+        var f = c.Current;
+        Assert.Equal(50ul, f.ClientBytes);
+        Assert.True(f.ClientRetransmissions + f.ClientOutOfOrder == 1);
+        Assert.Equal(3u + 1, f.ClientPackets);
+    }
+
+    [Fact]
+    public void Sequence_numbers_wrap_modulo_2_to_the_32()
+    {
+        const uint c0 = 0xFFFF_FF00, s0 = 0xFFFF_FFF0;
+        var c = new Conversation().Handshake(c0, s0)
+            .C(PA, c0 + 1, s0 + 1, len: 1000)           // crosses 2^32
+            .Sv(PA, s0 + 1, unchecked(c0 + 1001), len: 500) // crosses 2^32
+            .C(FA, unchecked(c0 + 1001), unchecked(s0 + 501))
+            .Sv(FA, unchecked(s0 + 501), unchecked(c0 + 1002))
+            .C(A, unchecked(c0 + 1002), unchecked(s0 + 502));
+        var f = c.Current;
+        States(c, TcpState.TimeWait, TcpState.Closed);
+        Assert.Equal((1000ul, 500ul), (f.ClientBytes, f.ServerBytes));
+        Assert.Equal(0u, f.ClientRetransmissions + f.ServerRetransmissions + f.ClientOutOfOrder + f.ServerOutOfOrder);
+        Assert.Equal(unchecked(c0 + 1002), f.ClientNextSequence);
+    }
+
+    [Fact]
+    public void A_flow_picked_up_mid_stream_is_established_and_marked()
+    {
+        var c = new Conversation().C(PA, 77_000, 99_000, len: 20).Sv(A, 99_000, 77_020);
+        var f = c.Current;
+        States(c, TcpState.Established, TcpState.Established);
+        Assert.True(f.IsMidstream);
+        Assert.Null(f.HandshakeRtt);
+        c.Sv(FA, 99_000, 77_020).C(A, 77_020, 99_001).C(FA, 77_020, 99_001).Sv(A, 99_001, 77_021);
+        States(c, TcpState.Closed, TcpState.TimeWait);
+    }
+
+    [Fact]
+    public void Mid_stream_roles_follow_the_server_port()
+    {
+        // The first segment comes from the server (port 80): it is still the server.
+        var c = new Conversation().Sv(PA, 99_000, 77_000, len: 20).C(A, 77_000, 99_020);
+        var f = c.Current;
+        Assert.Equal(80, f.ServerPort);
+        Assert.Equal("^dA", f.History); // Zeek's flip at creation, then the responder's data and the originator's ACK
+    }
+
+    [Fact]
+    public void A_syn_ack_first_infers_the_client_syn()
+    {
+        var c = new Conversation(serverPort: 5000).Sv(SA, 5000, 1001);
+        States(c, TcpState.SynSent, TcpState.SynReceived);
+        Assert.Equal(5000, c.Current.ServerPort);
+        c.C(A, 1001, 5001);
+        States(c, TcpState.Established, TcpState.Established);
+        Assert.Equal("^hA", c.Current.History);
+    }
+
+    [Theory]
+    [InlineData(30, 59, TcpState.TimeWait)]
+    [InlineData(30, 61, TcpState.Closed)]
+    [InlineData(5, 9, TcpState.TimeWait)]
+    [InlineData(5, 11, TcpState.Closed)]
+    public void Time_wait_lasts_two_msl_of_capture_time(int mslSeconds, int waitSeconds, TcpState expected)
+    {
+        var c = new Conversation(new TcpTrackerOptions { Msl = TimeSpan.FromSeconds(mslSeconds) })
+            .Handshake().C(FA, 1001, 5001).Sv(FA, 5001, 1002).C(A, 1002, 5002);
+        // The end of the input is the last segment's time: another flow's segment carries the clock on.
+        var later = new Conversation(tracker: c.Tracker, clientPort: 40001) { Now = c.Now - 1_000_000 + waitSeconds * 1_000_000_000L };
+        later.C(S, 1);
+        var f = Assert.Single(c.Complete().Concat(later.Emitted), e => e.ClientPort == 40000);
+        Assert.Equal(expected, f.ClientState);
+        Assert.Equal(TcpState.Closed, f.ServerState);
+        Assert.Equal(TcpCloseReason.Fin, f.CloseReason);
+    }
+
+    [Fact]
+    public void Time_wait_expiry_is_driven_by_other_traffic_in_the_capture()
+    {
+        var tracker = new TcpTracker();
+        var a = new Conversation(tracker: tracker).Handshake().C(FA, 1001, 5001).Sv(FA, 5001, 1002).C(A, 1002, 5002);
+        var b = new Conversation(tracker: tracker, clientPort: 40001) { Now = a.Now + 61_000_000_000L };
+        for (int i = 0; i < 4; i++)
+        {
+            b.C(S, 7000); // any later segment moves the clock; sweeping finds the expired flow
+        }
+        var closed = Assert.Single(b.Emitted.Concat(a.Emitted));
+        Assert.Equal((TcpState.Closed, TcpState.Closed, (ushort)40000), (closed.ClientState, closed.ServerState, closed.ClientPort));
+    }
+
+    [Fact]
+    public void A_new_syn_on_a_4_tuple_in_time_wait_is_a_new_flow_and_the_old_one_is_untouched()
+    {
+        var c = new Conversation().Handshake().C(FA, 1001, 5001).Sv(FA, 5001, 1002).C(A, 1002, 5002)
+            .Wait(TimeSpan.FromSeconds(2))
+            .C(S, 900_000);
+        var old = Assert.Single(c.Emitted);
+        Assert.Equal((TcpState.TimeWait, TcpState.Closed, ZeekConnState.SF), (old.ClientState, old.ServerState, old.ConnState));
+        var fresh = c.Current;
+        Assert.Equal(TcpState.SynSent, fresh.ClientState);
+        Assert.Equal("S", fresh.History);
+        Assert.NotEqual(old.Id, fresh.Id);
+        Assert.Equal(1, c.Tracker.Statistics.FlowsReused);
+    }
+
+    [Theory]
+    [InlineData(TcpTimeoutPolicy.Conntrack, 119, TcpCloseReason.Open)]
+    [InlineData(TcpTimeoutPolicy.Conntrack, 121, TcpCloseReason.Timeout)]
+    [InlineData(TcpTimeoutPolicy.Zeek, 4, TcpCloseReason.Open)]
+    [InlineData(TcpTimeoutPolicy.Zeek, 6, TcpCloseReason.Open)]
+    public void An_unanswered_syn_times_out_as_conntrack_or_zeek_would(TcpTimeoutPolicy policy, int seconds, TcpCloseReason reason)
+    {
+        var c = new Conversation(new TcpTrackerOptions { TimeoutPolicy = policy }).C(S, 1000);
+        // A segment of another flow later in the capture moves the clock past (or not past) the timeout.
+        var other = new Conversation(tracker: c.Tracker, clientPort: 40001) { Now = c.Now + seconds * 1_000_000_000L };
+        other.C(S, 1);
+        var all = c.Complete().Concat(other.Emitted).Where(f => f.ClientPort == 40000).ToList();
+        var f = Assert.Single(all);
+        Assert.Equal(reason, f.CloseReason);
+        Assert.Equal(ZeekConnState.S0, f.ConnState);
+        Assert.Equal(reason == TcpCloseReason.Timeout ? TcpState.Closed : TcpState.SynSent, f.ClientState);
+    }
+
+    [Fact]
+    public void Zeek_policy_splits_an_unanswered_syn_retried_after_five_seconds_into_two_rows()
+    {
+        var c = new Conversation(new TcpTrackerOptions { TimeoutPolicy = TcpTimeoutPolicy.Zeek })
+            .C(S, 1000).Wait(TimeSpan.FromSeconds(6)).C(S, 1000);
+        var rows = c.Complete();
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.Equal((ZeekConnState.S0, "S"), (r.ConnState, r.History)));
+    }
+
+    [Fact]
+    public void A_full_table_evicts_the_least_recently_active_flow()
+    {
+        var tracker = new TcpTracker(new TcpTrackerOptions { MaxFlows = 3 });
+        long now = 1_700_000_000_000_000_000;
+        var evicted = new System.Collections.Generic.List<TcpConnectionState>();
+        for (ushort port = 1; port <= 10; port++)
+        {
+            var c = new Conversation(tracker: tracker, clientPort: port) { Now = now + port * 1_000_000_000L };
+            c.C(S, 1000);
+            evicted.AddRange(c.Emitted);
+        }
+        Assert.Equal(3, tracker.FlowCount);
+        Assert.Equal(7, tracker.Statistics.FlowsEvicted);
+        Assert.Equal(new ushort[] { 8, 9, 10 }, tracker.Current().Select(f => f.ClientPort).OrderBy(p => p));
+        Assert.Equal(7, evicted.Count);
+        Assert.All(evicted, f => Assert.Equal(TcpCloseReason.Evicted, f.CloseReason));
+    }
+
+    [Fact]
+    public void Segments_out_of_time_order_are_counted_and_still_tracked()
+    {
+        var c = new Conversation().C(S, 1000);
+        c.Now -= 10_000_000;
+        c.Sv(SA, 5000, 1001);
+        Assert.Equal(1, c.Tracker.Statistics.OutOfTimeOrder);
+        States(c, TcpState.SynSent, TcpState.SynReceived);
+    }
+
+    [Fact]
+    public void Options_of_the_handshake_are_kept()
+    {
+        byte[] options = { 2, 4, 0x05, 0xB4, 1, 3, 3, 7 }; // MSS 1460, NOP, WS 7
+        var c = new Conversation().C(S, 1000, options: options).Sv(SA, 5000, 1001, options: new byte[] { 2, 4, 0x05, 0x8C, 0, 0, 0, 0 });
+        var f = c.Current;
+        Assert.Equal(((ushort?)1460, 7, (ushort?)1420, (int?)null), (f.ClientMss, f.ClientWindowScale, f.ServerMss, f.ServerWindowScale));
+    }
+
+    [Fact]
+    public void Ids_are_stable_and_community_id_matches_the_spec()
+    {
+        var a = new Conversation().C(S, 1000).Current;
+        var b = new Conversation().C(S, 1000).Current;
+        Assert.Equal(a.Id, b.Id);
+        Assert.NotEqual(a.Id, new Conversation(clientPort: 40001).C(S, 1000).Current.Id);
+        // The Community ID spec's own examples (corelight/community-id-spec), whichever side speaks first.
+        var v4 = new Conversation(clientAddress: "128.232.110.120", serverAddress: "66.35.250.204", clientPort: 34855, serverPort: 80);
+        Assert.Equal("1:LQU9qZlK+B5F3KDmev6m5PMibrg=", v4.C(S, 1000).Current.CommunityId);
+        var v6 = new Conversation(ipv6: true, clientAddress: "2001:470:e5bf:dead:4957:2174:e82c:4887", serverAddress: "2607:f8b0:400c:c03::1a", clientPort: 63943, serverPort: 25);
+        Assert.Equal("1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=", v6.Sv(SA, 5000, 1001).Current.CommunityId);
+    }
+}
