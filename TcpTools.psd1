@@ -11,6 +11,7 @@
     FormatsToProcess     = @('TcpTools.format.ps1xml')
     TypesToProcess       = @('TcpTools.types.ps1xml')
     CmdletsToExport      = @(
+        'Get-TcpFlow'
         'Get-TcpSegment'
     )
     FunctionsToExport    = @()

@@ -36,7 +36,8 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
     /// <summary>A BPF filter in tcpdump syntax, compiled by libpcap, applied to every frame before decoding.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
     [ValidateNotNullOrEmpty]
     public string? Filter { get; set; }
 

@@ -1,0 +1,222 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using TcpTools.PowerShell.Tests.Lab;
+
+namespace TcpTools.PowerShell.Tests;
+
+/// <summary>
+/// Real Linux TCP stacks in two namespaces are driven into every end state; tcpdump captures the veth; then
+/// Get-TcpFlow (through PowerShell) must report for each connection the ClientState and ServerState that
+/// `ss -tan` shows in the client and the server namespace. IPv4 and IPv6.
+/// </summary>
+[Trait("Category", "Namespace")]
+public class FlowStateNamespaceTests
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(400);
+
+    /// <summary>The scenarios: a server port each, and how to drive it.</summary>
+    private enum Scenario
+    {
+        Established = 5001,
+        FinWait1 = 5002,
+        FinWait2CloseWait = 5003,
+        LastAck = 5004,
+        TimeWaitClientFirst = 5005,
+        TimeWaitServerFirst = 5006,
+        SynSentToDroppingPort = 5007,
+        SynReceived = 5008,
+        Reset = 5009,
+        Refused = 5010,
+    }
+
+    [NamespaceTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Get_TcpFlow_states_equal_what_ss_shows_in_each_namespace(bool ipv6)
+    {
+        using var lab = new NetworkLab();
+        using var dir = new TempDir();
+        // Drops after the capture point, so the capture shows what was sent but a side never receives it.
+        lab.Nft(lab.Server, """
+            table inet tt {
+              chain in {
+                type filter hook input priority 0;
+                tcp dport 5002 tcp flags & fin == fin drop
+                tcp dport 5007 drop
+              }
+            }
+            """);
+        lab.Nft(lab.Client, """
+            table inet tt {
+              chain in {
+                type filter hook input priority 0;
+                tcp sport 5004 tcp flags & fin == fin drop
+                tcp sport 5008 tcp flags & (syn | ack) == (syn | ack) drop
+              }
+            }
+            """);
+        var capture = lab.StartCapture(lab.Client, Path.Combine(dir.Path, "states.pcap"));
+        var clients = Drive(lab, ipv6);
+        Thread.Sleep(Settle);
+        capture.Stop();
+        var clientSockets = lab.Sockets(lab.Client);
+        var serverSockets = lab.Sockets(lab.Server);
+        SaveForSamples(capture.File, ipv6);
+
+        var run = PowerShellRun.Invoke("Get-TcpFlow -Path $p", variables: new Dictionary<string, object?> { ["p"] = capture.File }).AssertNoErrors();
+        var flows = run.Objects<TcpConnectionState>();
+        var report = new List<string>();
+        foreach (var (scenario, local) in clients)
+        {
+            var server = new IPEndPoint(NetworkLab.Address(false, ipv6), (int)scenario);
+            var flow = flows.Where(f => f.Client.Equals(local) && f.Server.Equals(server)).ToList();
+            TcpState ssClient = clientSockets.Where(s => s.Local.Equals(local) && s.Peer.Equals(server)).Select(s => s.State).DefaultIfEmpty(TcpState.Closed).First();
+            TcpState ssServer = serverSockets.Where(s => s.Local.Equals(server) && s.Peer.Equals(local)).Select(s => s.State).DefaultIfEmpty(TcpState.Closed).First();
+            if (flow.Count != 1)
+            {
+                report.Add($"{scenario}: {flow.Count} flows for {local} > {server}");
+                continue;
+            }
+            var f = flow[0];
+            if (f.ClientState != ssClient || f.ServerState != ssServer)
+            {
+                report.Add($"{scenario}: Get-TcpFlow {f.ClientState}/{f.ServerState} ({f.History}), ss {ssClient}/{ssServer}");
+            }
+        }
+        Assert.True(report.Count == 0, string.Join("\n", report) + "\ntcpdump: " + capture.Stderr);
+        // The scenarios really reached the states they are named after (so the comparison covered each of them).
+        TcpState Ss(Scenario s, bool client) => (client ? clientSockets : serverSockets)
+            .Where(x => (client ? x.Peer : x.Local).Port == (int)s).Select(x => x.State).DefaultIfEmpty(TcpState.Closed).First();
+        Assert.Equal((TcpState.Established, TcpState.Established), (Ss(Scenario.Established, true), Ss(Scenario.Established, false)));
+        Assert.Equal((TcpState.FinWait1, TcpState.Established), (Ss(Scenario.FinWait1, true), Ss(Scenario.FinWait1, false)));
+        Assert.Equal((TcpState.FinWait2, TcpState.CloseWait), (Ss(Scenario.FinWait2CloseWait, true), Ss(Scenario.FinWait2CloseWait, false)));
+        Assert.Equal((TcpState.FinWait2, TcpState.LastAck), (Ss(Scenario.LastAck, true), Ss(Scenario.LastAck, false)));
+        Assert.Equal((TcpState.TimeWait, TcpState.Closed), (Ss(Scenario.TimeWaitClientFirst, true), Ss(Scenario.TimeWaitClientFirst, false)));
+        Assert.Equal((TcpState.Closed, TcpState.TimeWait), (Ss(Scenario.TimeWaitServerFirst, true), Ss(Scenario.TimeWaitServerFirst, false)));
+        Assert.Equal((TcpState.SynSent, TcpState.Closed), (Ss(Scenario.SynSentToDroppingPort, true), Ss(Scenario.SynSentToDroppingPort, false)));
+        Assert.Equal((TcpState.SynSent, TcpState.SynReceived), (Ss(Scenario.SynReceived, true), Ss(Scenario.SynReceived, false)));
+        Assert.Equal((TcpState.Closed, TcpState.Closed), (Ss(Scenario.Reset, true), Ss(Scenario.Reset, false)));
+        Assert.Contains(flows, f => f.Server.Port == (int)Scenario.Reset && f.CloseReason == TcpCloseReason.Reset);
+        Assert.Contains(flows, f => f.Server.Port == (int)Scenario.Refused && f.ConnState == ZeekConnState.REJ);
+        Assert.Single(flows, f => f.State == TcpState.TimeWait && f.Server.Port == (int)Scenario.TimeWaitClientFirst);
+        GC.KeepAlive(clients);
+    }
+
+    /// <summary>Runs every scenario concurrently; returns each client's local endpoint.</summary>
+    private static List<(Scenario Scenario, IPEndPoint Local)> Drive(NetworkLab lab, bool ipv6)
+    {
+        var serverAddress = NetworkLab.Address(false, ipv6);
+        var listeners = Enum.GetValues<Scenario>().Where(s => s != Scenario.Refused).ToDictionary(s => s, s => lab.Listen(lab.Server, ipv6, (int)s));
+        var result = new List<(Scenario, IPEndPoint)>();
+        var accepted = new Dictionary<Scenario, Socket>();
+
+        Socket Connect(Scenario s, bool wait = true)
+        {
+            var c = lab.Socket(lab.Client, ipv6);
+            c.Bind(new IPEndPoint(NetworkLab.Address(true, ipv6), 0));
+            var task = c.ConnectAsync(new IPEndPoint(serverAddress, (int)s));
+            if (wait)
+            {
+                try
+                {
+                    task.Wait(TimeSpan.FromSeconds(5));
+                }
+                catch (AggregateException) when (s == Scenario.Refused)
+                {
+                }
+            }
+            result.Add((s, (IPEndPoint)c.LocalEndPoint!));
+            return c;
+        }
+
+        Socket Accept(Scenario s)
+        {
+            var a = listeners[s].Accept();
+            accepted[s] = a;
+            return a;
+        }
+
+        void Exchange(Socket c, Socket a)
+        {
+            c.Send(new byte[100]);
+            Read(a, 100);
+            a.Send(new byte[300]);
+            Read(c, 300);
+        }
+
+        var est = Connect(Scenario.Established);
+        Exchange(est, Accept(Scenario.Established));
+
+        var fw1 = Connect(Scenario.FinWait1);
+        Exchange(fw1, Accept(Scenario.FinWait1));
+        fw1.Shutdown(SocketShutdown.Send); // the server never receives this FIN
+
+        var fw2 = Connect(Scenario.FinWait2CloseWait);
+        Exchange(fw2, Accept(Scenario.FinWait2CloseWait));
+        fw2.Shutdown(SocketShutdown.Send); // acknowledged; the server application does not close
+
+        var la = Connect(Scenario.LastAck);
+        var laServer = Accept(Scenario.LastAck);
+        Exchange(la, laServer);
+        la.Shutdown(SocketShutdown.Send);
+        Thread.Sleep(50);
+        laServer.Shutdown(SocketShutdown.Send); // the client never receives the server's FIN
+
+        var twc = Connect(Scenario.TimeWaitClientFirst);
+        var twcServer = Accept(Scenario.TimeWaitClientFirst);
+        Exchange(twc, twcServer);
+        twc.Close();
+        Read(twcServer, 0);
+        twcServer.Close();
+
+        var tws = Connect(Scenario.TimeWaitServerFirst);
+        var twsServer = Accept(Scenario.TimeWaitServerFirst);
+        Exchange(tws, twsServer);
+        twsServer.Close();
+        Read(tws, 0);
+        tws.Close();
+
+        Connect(Scenario.SynSentToDroppingPort, wait: false);
+        Connect(Scenario.SynReceived, wait: false);
+
+        var rst = Connect(Scenario.Reset);
+        Exchange(rst, Accept(Scenario.Reset));
+        rst.LingerState = new LingerOption(true, 0);
+        rst.Close(); // abortive close: RST
+
+        Connect(Scenario.Refused);
+        return result;
+    }
+
+    private static void Read(Socket s, int count)
+    {
+        var buffer = new byte[Math.Max(count, 1)];
+        int total = 0;
+        s.ReceiveTimeout = 5000;
+        while (true)
+        {
+            int n = s.Receive(buffer, 0, buffer.Length, SocketFlags.None);
+            total += n;
+            if (n == 0 || total >= count && count > 0)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>With TCPTOOLS_SAVE_CAPTURES set, keeps the capture (how samples/tcp-states*.pcap are made).</summary>
+    private static void SaveForSamples(string file, bool ipv6)
+    {
+        string? to = Environment.GetEnvironmentVariable("TCPTOOLS_SAVE_CAPTURES");
+        if (!string.IsNullOrEmpty(to))
+        {
+            Directory.CreateDirectory(to);
+            File.Copy(file, Path.Combine(to, ipv6 ? "tcp-states-ipv6.pcap" : "tcp-states.pcap"), overwrite: true);
+        }
+    }
+}
