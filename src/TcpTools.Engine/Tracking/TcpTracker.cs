@@ -63,6 +63,10 @@ public sealed class TcpTracker
         if (timeNs < _clock)
         {
             Statistics.OutOfTimeOrder++;
+            if (_clock - timeNs > Statistics.LargestTimeStepBack)
+            {
+                Statistics.LargestTimeStepBack = _clock - timeNs;
+            }
         }
         else
         {

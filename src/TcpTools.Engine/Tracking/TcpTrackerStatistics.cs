@@ -21,6 +21,10 @@ public sealed class TcpTrackerStatistics
     /// <summary>Segments with a capture time earlier than one already processed (merged or repeated captures).</summary>
     public long OutOfTimeOrder { get; internal set; }
 
+    /// <summary>The largest step back in time between consecutive segments (ns): microseconds are normal when
+    /// several CPUs capture; seconds or more mean merged or repeated captures.</summary>
+    public long LargestTimeStepBack { get; internal set; }
+
     /// <summary>RSTs a receiver would not accept (outside the window, or inside it but not exact: RFC 5961).</summary>
     public long ResetsIgnored { get; internal set; }
 

@@ -16,6 +16,7 @@ namespace TcpTools.Commands;
 public sealed class GetTcpFlowCommand : CaptureFileCommandBase
 {
     private const string SegmentSet = "Segment";
+    private const long LargeTimeStepBackNs = 1_000_000_000;
     private TcpTracker? _tracker;
 
     /// <summary>TcpSegment objects to track, usually from Get-TcpSegment in the pipeline, in capture order.</summary>
@@ -98,9 +99,10 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         {
             WriteWarning($"The flow table was full ({MaxFlows} flows): {stats.FlowsEvicted} flows were evicted before they finished and are reported with CloseReason Evicted. Raise -MaxFlows to keep them.");
         }
-        if (stats.OutOfTimeOrder > 0)
+        if (stats.LargestTimeStepBack > LargeTimeStepBackNs)
         {
-            WriteWarning($"{stats.OutOfTimeOrder} segments were earlier than segments before them (merged or repeated captures?): timeouts use the latest time seen.");
+            // A few microseconds back is normal when several CPUs timestamp a capture; seconds are not.
+            WriteWarning($"{stats.OutOfTimeOrder} segments were earlier than segments before them, by up to {TimeSpan.FromTicks(stats.LargestTimeStepBack / 100)}: were captures merged or repeated? Timeouts use the latest time seen; sort merged captures first (mergecap).");
         }
     }
 
