@@ -61,7 +61,8 @@ public class FlowStateNamespaceTests
             }
             """);
         var capture = lab.StartCapture(lab.Client, Path.Combine(dir.Path, "states.pcap"));
-        var clients = Drive(lab, ipv6);
+        var sockets = new List<Socket>();
+        var clients = Drive(lab, ipv6, sockets);
         Thread.Sleep(Settle);
         capture.Stop();
         var clientSockets = lab.Sockets(lab.Client);
@@ -104,20 +105,23 @@ public class FlowStateNamespaceTests
         Assert.Contains(flows, f => f.Server.Port == (int)Scenario.Reset && f.CloseReason == TcpCloseReason.Reset);
         Assert.Contains(flows, f => f.Server.Port == (int)Scenario.Refused && f.ConnState == ZeekConnState.REJ);
         Assert.Single(flows, f => f.State == TcpState.TimeWait && f.Server.Port == (int)Scenario.TimeWaitClientFirst);
-        GC.KeepAlive(clients);
+        // The sockets stay open (not finalized) until ss has seen them.
+        sockets.ForEach(s => s.Dispose());
     }
 
-    /// <summary>Runs every scenario concurrently; returns each client's local endpoint.</summary>
-    private static List<(Scenario Scenario, IPEndPoint Local)> Drive(NetworkLab lab, bool ipv6)
+    /// <summary>Runs every scenario; returns each client's local endpoint, and adds every socket it opens to
+    /// <paramref name="sockets"/> so that none is closed by the finalizer while the states are read.</summary>
+    private static List<(Scenario Scenario, IPEndPoint Local)> Drive(NetworkLab lab, bool ipv6, List<Socket> sockets)
     {
         var serverAddress = NetworkLab.Address(false, ipv6);
         var listeners = Enum.GetValues<Scenario>().Where(s => s != Scenario.Refused).ToDictionary(s => s, s => lab.Listen(lab.Server, ipv6, (int)s));
+        sockets.AddRange(listeners.Values);
         var result = new List<(Scenario, IPEndPoint)>();
-        var accepted = new Dictionary<Scenario, Socket>();
 
         Socket Connect(Scenario s, bool wait = true)
         {
             var c = lab.Socket(lab.Client, ipv6);
+            sockets.Add(c);
             c.Bind(new IPEndPoint(NetworkLab.Address(true, ipv6), 0));
             var task = c.ConnectAsync(new IPEndPoint(serverAddress, (int)s));
             if (wait)
@@ -137,7 +141,7 @@ public class FlowStateNamespaceTests
         Socket Accept(Scenario s)
         {
             var a = listeners[s].Accept();
-            accepted[s] = a;
+            sockets.Add(a);
             return a;
         }
 
