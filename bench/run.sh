@@ -3,13 +3,15 @@
 # figures that bench/RESULTS.md records.
 #
 #   bench/run.sh decode [FILE]   engine decode (BenchmarkDotNet) + whole process vs tshark and tcpdump
+#   bench/run.sh flow [FILE]     tracker (BenchmarkDotNet), memory per flow with 1M flows, and whole-process
+#                                Get-TcpFlow vs tshark -q -z conv,tcp
 #
 # FILE defaults to bench/data/bench.pcap (make it with: sudo bench/make-capture.sh).
 # Needs: dotnet, hyperfine, tshark, tcpdump, capinfos. Output: bench/data/<suite>-*.md / BenchmarkDotNet.Artifacts.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
-SUITE=${1:?usage: bench/run.sh decode [FILE]}
+SUITE=${1:?usage: bench/run.sh decode|flow [FILE]}
 FILE=$(realpath "${2:-$HERE/data/bench.pcap}")
 [[ -r $FILE ]] || { echo "run.sh: no capture at $FILE (sudo bench/make-capture.sh)" >&2; exit 1; }
 for t in dotnet hyperfine tshark tcpdump capinfos; do
@@ -36,6 +38,16 @@ decode)
         -n "tcptools Get-TcpSegment | Out-Null" "$TCPTOOLS -Command \"Get-TcpSegment -Path $Q | Out-Null\"" \
         -n "tcpdump -nn -r" "tcpdump -nn -r $Q > /dev/null 2>&1" \
         -n "tshark -T fields -e tcp.flags -e tcp.seq" "tshark -r $Q -T fields -e tcp.flags -e tcp.seq > /dev/null 2>&1"
+    ;;
+flow)
+    (cd "$HERE/TcpTools.Benchmarks" && dotnet run -c Release --no-build -- --filter '*TrackerBenchmarks*' --job short \
+        --artifacts "$OUT/bdn-flow") | grep -E '^\| |// .* connections' | sort -u
+    (cd "$HERE/TcpTools.Benchmarks" && dotnet run -c Release --no-build -- flowmemory 1000000)
+    echo "== connections: tcptools $("$TCPTOOLS" -Command "@(Get-TcpFlow -Path $Q).Count" 2>/dev/null || echo '?'), tshark conv,tcp $(tshark -r "$FILE" -q -z conv,tcp 2>/dev/null | grep -c '<->')"
+    timeout 3600 hyperfine --warmup 1 --runs 5 --export-markdown "$OUT/flow-peers.md" \
+        -n "tcptools Get-TcpFlow | Out-Null" "$TCPTOOLS -Command \"Get-TcpFlow -Path $Q | Out-Null\"" \
+        -n "tcptools Get-TcpFlow -TimeoutPolicy Zeek | Out-Null" "$TCPTOOLS -Command \"Get-TcpFlow -Path $Q -TimeoutPolicy Zeek | Out-Null\"" \
+        -n "tshark -q -z conv,tcp" "tshark -r $Q -q -z conv,tcp > /dev/null 2>&1"
     ;;
 *)
     echo "run.sh: unknown suite '$SUITE'" >&2; exit 1 ;;

@@ -1,0 +1,122 @@
+using System;
+using System.Collections.Generic;
+using TcpTools.Engine.Capture;
+using TcpTools.Engine.Decoding;
+using TcpTools.Engine.Tracking;
+
+namespace TcpTools.Engine.Tests;
+
+/// <summary>
+/// The tracker's memory promises, measured: the per-segment path allocates nothing, and a tracked flow costs at
+/// most 256 bytes of managed memory with a million flows held. (Allocation counts, not timings.)
+/// </summary>
+public class TrackerMemoryTests
+{
+    private const int Flows = 200;
+
+    [Fact]
+    public void Per_segment_path_allocates_nothing_once_flows_exist()
+    {
+        var tracker = new TcpTracker();
+        var segments = new List<(byte[] Frame, DecodedTcp Tcp)>();
+        // Warm-up: every flow's handshake and a first exchange, so flows exist and every method is compiled.
+        var warmUp = new List<(byte[], DecodedTcp)>();
+        for (int i = 0; i < Flows; i++)
+        {
+            ushort port = (ushort)(20000 + i);
+            warmUp.Add(Frame(port, true, TcpFlags.Syn, 1000, 0, 0));
+            warmUp.Add(Frame(port, false, TcpFlags.Syn | TcpFlags.Ack, 5000, 1001, 0));
+            warmUp.Add(Frame(port, true, TcpFlags.Ack, 1001, 5001, 0));
+            warmUp.Add(Frame(port, true, TcpFlags.Psh | TcpFlags.Ack, 1001, 5001, 100));
+            warmUp.Add(Frame(port, false, TcpFlags.Ack, 5001, 1101, 0));
+        }
+        // Measured: data both ways, a lost segment with duplicate ACKs, its retransmission, out-of-order
+        // delivery, a zero window, then the four-way close into TIME_WAIT: every analysis branch of the hot path.
+        for (int i = 0; i < Flows; i++)
+        {
+            ushort port = (ushort)(20000 + i);
+            segments.Add(Frame(port, false, TcpFlags.Psh | TcpFlags.Ack, 5001, 1101, 300));
+            segments.Add(Frame(port, false, TcpFlags.Psh | TcpFlags.Ack, 5601, 1101, 300)); // 5301..5600 missing
+            segments.Add(Frame(port, true, TcpFlags.Ack, 1101, 5301, 0));
+            segments.Add(Frame(port, true, TcpFlags.Ack, 1101, 5301, 0)); // duplicate ACK
+            segments.Add(Frame(port, false, TcpFlags.Psh | TcpFlags.Ack, 5301, 1101, 300)); // retransmission
+            segments.Add(Frame(port, true, TcpFlags.Ack, 1101, 5901, 0, window: 0)); // zero window
+            segments.Add(Frame(port, true, TcpFlags.Ack, 1101, 5901, 0));
+            segments.Add(Frame(port, true, TcpFlags.Fin | TcpFlags.Ack, 1101, 5901, 0));
+            segments.Add(Frame(port, false, TcpFlags.Ack, 5901, 1102, 0));
+            segments.Add(Frame(port, false, TcpFlags.Fin | TcpFlags.Ack, 5901, 1102, 0));
+            segments.Add(Frame(port, true, TcpFlags.Ack, 1102, 5902, 0));
+        }
+        long now = 1_700_000_000_000_000_000;
+        foreach (var (frame, tcp) in warmUp)
+        {
+            tracker.Process(now += 1000, tcp, frame);
+        }
+        // A second tracker run over the same script compiles the measured branches before measuring.
+        var rehearsal = new TcpTracker();
+        long t = now;
+        foreach (var (frame, tcp) in warmUp)
+        {
+            rehearsal.Process(t += 1000, tcp, frame);
+        }
+        foreach (var (frame, tcp) in segments)
+        {
+            rehearsal.Process(t += 1000, tcp, frame);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var (frame, tcp) in segments)
+        {
+            tracker.Process(now += 1000, tcp, frame);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Empty(tracker.Output); // nothing finished yet: the clients are in TIME_WAIT
+        var flow = tracker.Current()[0];
+        Assert.Equal((TcpState.TimeWait, TcpState.Closed), (flow.ClientState, flow.ServerState));
+        Assert.Equal(1u, flow.ServerRetransmissions);
+        Assert.True(flow.ClientDuplicateAcks >= 1u);
+        Assert.Equal(1u, flow.ClientZeroWindows);
+    }
+
+    [Fact]
+    public void A_million_flows_cost_at_most_256_bytes_each()
+    {
+        const int count = 1_000_000;
+        var tracker = new TcpTracker(new TcpTrackerOptions { MaxFlows = count });
+        byte[] frame = Bytes.Ethernet(0x0800, Bytes.IPv4(Bytes.V4("198.18.0.1"), Bytes.V4("198.19.0.1"), 6,
+            Bytes.Tcp(1024, 80, 1000, 0, TcpFlags.Syn, 64240)));
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        long now = 1_700_000_000_000_000_000;
+        for (int i = 0; i < count; i++)
+        {
+            // A SYN flood: a new source address and port for every flow.
+            frame[14 + 12 + 1] = (byte)(18 + (i >> 24 & 1));
+            frame[14 + 12 + 2] = (byte)(i >> 16);
+            frame[14 + 12 + 3] = (byte)(i >> 8);
+            frame[14 + 20] = (byte)(4 + (i & 0xff));
+            Assert.Equal(DecodeStatus.Tcp, PacketDecoder.TryDecode(LinkType.Ethernet, frame, out DecodedTcp tcp));
+            tracker.Process(now++, tcp, frame);
+        }
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+
+        Assert.Equal(count, tracker.FlowCount);
+        Assert.Equal(0, tracker.Statistics.FlowsEvicted);
+        double perFlow = (after - before) / (double)count;
+        Assert.True(perFlow <= 256, $"{perFlow:F1} managed bytes per flow (table footprint {tracker.FootprintBytes / (double)count:F1})");
+        Assert.True(tracker.FootprintBytes / (double)count <= 256);
+        GC.KeepAlive(tracker);
+    }
+
+    private static (byte[] Frame, DecodedTcp Tcp) Frame(ushort clientPort, bool fromClient, TcpFlags flags, uint seq, uint ack, int len, ushort window = 64000)
+    {
+        byte[] client = Bytes.V4("198.18.0.1"), server = Bytes.V4("198.18.0.2");
+        byte[] tcp = Bytes.Tcp(fromClient ? clientPort : (ushort)80, fromClient ? (ushort)80 : clientPort, seq, ack, flags, window, null, new byte[len]);
+        byte[] frame = Bytes.Ethernet(0x0800, Bytes.IPv4(fromClient ? client : server, fromClient ? server : client, 6, tcp));
+        Assert.Equal(DecodeStatus.Tcp, PacketDecoder.TryDecode(LinkType.Ethernet, frame, out DecodedTcp decoded));
+        return (frame, decoded);
+    }
+}
