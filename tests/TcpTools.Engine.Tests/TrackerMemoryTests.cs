@@ -8,8 +8,10 @@ namespace TcpTools.Engine.Tests;
 
 /// <summary>
 /// The tracker's memory promises, measured: the per-segment path allocates nothing, and a tracked flow costs at
-/// most 256 bytes of managed memory with a million flows held. (Allocation counts, not timings.)
+/// most 256 bytes of managed memory with a million flows held. (Allocation counts, not timings.) They run
+/// alone: the heap-size measurement must not see other tests' objects.
 /// </summary>
+[Collection(nameof(TrackerMemoryTests))]
 public class TrackerMemoryTests
 {
     private const int Flows = 200;
@@ -119,4 +121,9 @@ public class TrackerMemoryTests
         Assert.Equal(DecodeStatus.Tcp, PacketDecoder.TryDecode(LinkType.Ethernet, frame, out DecodedTcp decoded));
         return (frame, decoded);
     }
+}
+
+[CollectionDefinition(nameof(TrackerMemoryTests), DisableParallelization = true)]
+public class TrackerMemoryCollection
+{
 }

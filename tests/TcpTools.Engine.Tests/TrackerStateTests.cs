@@ -297,7 +297,7 @@ public class TrackerStateTests
     [InlineData(TcpTimeoutPolicy.Conntrack, 119, TcpCloseReason.Open)]
     [InlineData(TcpTimeoutPolicy.Conntrack, 121, TcpCloseReason.Timeout)]
     [InlineData(TcpTimeoutPolicy.Zeek, 4, TcpCloseReason.Open)]
-    [InlineData(TcpTimeoutPolicy.Zeek, 6, TcpCloseReason.Open)]
+    [InlineData(TcpTimeoutPolicy.Zeek, 6, TcpCloseReason.Timeout)]
     public void An_unanswered_syn_times_out_as_conntrack_or_zeek_would(TcpTimeoutPolicy policy, int seconds, TcpCloseReason reason)
     {
         var c = new Conversation(new TcpTrackerOptions { TimeoutPolicy = policy }).C(S, 1000);
@@ -309,6 +309,27 @@ public class TrackerStateTests
         Assert.Equal(reason, f.CloseReason);
         Assert.Equal(ZeekConnState.S0, f.ConnState);
         Assert.Equal(reason == TcpCloseReason.Timeout ? TcpState.Closed : TcpState.SynSent, f.ClientState);
+    }
+
+    [Theory]
+    [InlineData(false, 59, TcpCloseReason.Open)] // half-closed: conntrack's CLOSE_WAIT, 60 s
+    [InlineData(false, 61, TcpCloseReason.Timeout)]
+    [InlineData(true, 29, TcpCloseReason.Open)] // both FINs, the last one unacknowledged: LAST_ACK, 30 s
+    [InlineData(true, 31, TcpCloseReason.Timeout)]
+    public void A_closing_connection_times_out_after_conntracks_timeout_for_its_state(bool bothFins, int seconds, TcpCloseReason reason)
+    {
+        var c = new Conversation().Handshake().C(FA, 1001, 5001).Sv(A, 5001, 1002);
+        if (bothFins)
+        {
+            c.Sv(FA, 5001, 1002); // the client's ACK of it never comes
+        }
+        var other = new Conversation(tracker: c.Tracker, clientPort: 40001) { Now = c.Now + seconds * 1_000_000_000L };
+        other.C(S, 1);
+        var f = Assert.Single(c.Complete().Concat(other.Emitted), f => f.ClientPort == 40000);
+        Assert.Equal(reason, f.CloseReason);
+        var expected = reason == TcpCloseReason.Timeout ? (TcpState.Closed, TcpState.Closed)
+            : bothFins ? (TcpState.FinWait2, TcpState.LastAck) : (TcpState.FinWait2, TcpState.CloseWait);
+        Assert.Equal(expected, (f.ClientState, f.ServerState));
     }
 
     [Fact]

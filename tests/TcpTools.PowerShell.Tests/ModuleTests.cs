@@ -88,4 +88,15 @@ public class ModuleTests
         Assert.Contains("about_TcpTools", text);
         Assert.Contains("Get-TcpSegment", text);
     }
+
+    [Fact]
+    public void About_TcpStates_explains_the_states_and_TIME_WAIT()
+    {
+        var run = PowerShellRun.Invoke("Get-Help about_TcpStates | ForEach-Object { $_.ToString() }").AssertNoErrors();
+        string text = string.Join("\n", run.Output.Select(o => o.ToString()));
+        Assert.Contains("about_TcpStates", text);
+        Assert.Contains("TIME-WAIT", text);
+        Assert.Contains("2 x MSL", text);
+        Assert.DoesNotContain("Get-TcpFlow [-Path]", text); // the topic itself, not the cmdlet help it would fall back to
+    }
 }

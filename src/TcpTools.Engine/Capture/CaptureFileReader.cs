@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
@@ -97,6 +98,7 @@ public sealed class CaptureFileReader : IDisposable
     /// <summary>
     /// Reads the next frame. Returns false at the clean end of the file. The span is valid until the next call.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     public bool TryReadNext(out CapturedFrame frame, out ReadOnlySpan<byte> data)
     {
         return Format == CaptureFileFormat.PcapNg ? TryReadPcapNgFrame(out frame, out data) : TryReadPcapFrame(out frame, out data);
@@ -166,6 +168,7 @@ public sealed class CaptureFileReader : IDisposable
         _start += 24;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     private bool TryReadPcapFrame(out CapturedFrame frame, out ReadOnlySpan<byte> data)
     {
         frame = default;
@@ -200,6 +203,7 @@ public sealed class CaptureFileReader : IDisposable
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     private bool TryReadPcapNgFrame(out CapturedFrame frame, out ReadOnlySpan<byte> data)
     {
         while (true)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using TcpTools.Engine.Decoding;
@@ -74,6 +75,7 @@ public sealed class CaptureFileSegmentReader : IDisposable
     }
 
     /// <summary>Next segment, decoded in place: nothing is allocated. <paramref name="data"/> is valid until the next call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     public bool TryReadNext(out CapturedFrame frame, out ReadOnlySpan<byte> data, out DecodedTcp tcp)
     {
         while (_reader.TryReadNext(out frame, out data))

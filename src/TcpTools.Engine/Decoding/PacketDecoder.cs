@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 
 namespace TcpTools.Engine.Decoding;
@@ -40,6 +41,7 @@ public static class PacketDecoder
     };
 
     /// <summary>Decodes one frame. <paramref name="tcp"/> is filled only when the result is <see cref="DecodeStatus.Tcp"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     public static DecodeStatus TryDecode(LinkType linkType, ReadOnlySpan<byte> frame, out DecodedTcp tcp)
     {
         tcp = default;
@@ -109,6 +111,7 @@ public static class PacketDecoder
         return DecodeIP(frame, offset, ipVersion, ref tcp);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     private static DecodeStatus DecodeEthernet(ReadOnlySpan<byte> frame, ref DecodedTcp tcp)
     {
         if (frame.Length < 14)
@@ -134,6 +137,7 @@ public static class PacketDecoder
         return DecodeByEtherType(etherType, frame, offset, ref tcp);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     private static DecodeStatus DecodeByEtherType(ushort etherType, ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
     {
         switch (etherType)
@@ -165,6 +169,7 @@ public static class PacketDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     private static DecodeStatus DecodeIP(ReadOnlySpan<byte> frame, int offset, int version, ref DecodedTcp tcp)
     {
         if (frame.Length <= offset)
@@ -188,6 +193,7 @@ public static class PacketDecoder
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     private static DecodeStatus DecodeIPv4(ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
     {
         if (frame.Length < offset + 20)
@@ -278,6 +284,7 @@ public static class PacketDecoder
         return DecodeIPv6(frame, at, ref tcp);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     private static DecodeStatus DecodeIPv6(ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
     {
         if (frame.Length < offset + 40)
@@ -356,6 +363,7 @@ public static class PacketDecoder
         return DecodeTcpHeader(frame, offset + position, 40 + payloadLength - position, ref tcp);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     private static DecodeStatus DecodeTcpHeader(ReadOnlySpan<byte> frame, int offset, int segmentLength, ref DecodedTcp tcp)
     {
         if (frame.Length < offset + 20)

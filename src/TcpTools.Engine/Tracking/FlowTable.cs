@@ -49,6 +49,7 @@ internal sealed class FlowTable
     }
 
     /// <summary>The slot of the segment's flow, or -1. <paramref name="fromClient"/> tells its direction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     public int Find(in DecodedTcp tcp, out bool fromClient)
     {
         int i = FlowKey.Hash(tcp) & _mask;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace TcpTools.Engine.Tracking;
 
 /// <summary>
@@ -9,6 +10,7 @@ namespace TcpTools.Engine.Tracking;
 internal static class RfcTransitions
 {
     /// <summary>Applies the segment; false when it was a RST the receiver would not accept.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     public static bool Process(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp)
     {
         TcpFlags flags = tcp.Flags;

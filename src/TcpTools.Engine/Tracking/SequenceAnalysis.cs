@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace TcpTools.Engine.Tracking;
 
 /// <summary>
@@ -19,6 +20,7 @@ internal static class SequenceAnalysis
     /// <param name="tcp">The segment's headers.</param>
     /// <param name="nowUs">The segment's time, µs since the flow's first segment.</param>
     /// <param name="rttUsPlusOne">The handshake RTT plus one, or 0 when not measured.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     public static void Process(ref TcpEndpoint f, ref TcpEndpoint r, in Decoding.DecodedTcp tcp, uint nowUs, uint rttUsPlusOne)
     {
         TcpFlags flags = tcp.Flags;

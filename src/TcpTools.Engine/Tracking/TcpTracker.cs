@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using TcpTools.Engine.Decoding;
@@ -57,6 +58,7 @@ public sealed class TcpTracker
     public long FootprintBytes => _table.FootprintBytes;
 
     /// <summary>Feeds one segment (its capture time, decoded headers and the frame, for the SYN's options).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     public void Process(long timeNs, in DecodedTcp tcp, ReadOnlySpan<byte> frame)
     {
         Statistics.Segments++;
@@ -335,16 +337,20 @@ public sealed class TcpTracker
         ref FlowRecord flow = ref _table[slot];
         TcpState before = flow.State;
         TcpCloseReason reason = OpenReason(ref flow);
-        if (expired && Options.TimeoutPolicy == TcpTimeoutPolicy.Conntrack)
+        if (expired)
         {
             bool timeWait = flow.Client.State == TcpState.TimeWait || flow.Server.State == TcpState.TimeWait;
             if (reason == TcpCloseReason.Open && !timeWait)
             {
                 reason = TcpCloseReason.Timeout;
             }
-            // TIME_WAIT has run its 2 MSL, or the flow timed out: every endpoint is CLOSED now.
-            flow.Client.Facts |= EndpointFacts.Expired;
-            flow.Server.Facts |= EndpointFacts.Expired;
+            // Conntrack: TIME_WAIT has run its 2 MSL, or the flow timed out: every endpoint is CLOSED now.
+            // Zeek's timers also remove closed flows before 2 MSL: those keep the states the wire showed.
+            if (Options.TimeoutPolicy == TcpTimeoutPolicy.Conntrack || reason == TcpCloseReason.Timeout)
+            {
+                flow.Client.Facts |= EndpointFacts.Expired;
+                flow.Server.Facts |= EndpointFacts.Expired;
+            }
         }
         if (!Options.EmitStateChanges || flow.State != before)
         {
@@ -439,10 +445,14 @@ public sealed class TcpTracker
         t[(int)TcpState.SynSent] = 120 * s;
         t[(int)TcpState.SynReceived] = 60 * s;
         t[(int)TcpState.Established] = 5 * 24 * 3600 * s;
+        // Indexed by the connection's State (the endpoint furthest through the close), mapped to the
+        // conntrack state the same segments produce: one FIN unacknowledged is conntrack's FIN_WAIT; that FIN
+        // acknowledged (its sender FinWait2, the peer CloseWait) is CLOSE_WAIT; FINs both ways with one
+        // unacknowledged (LastAck, or Closing after a simultaneous close) is LAST_ACK.
         t[(int)TcpState.FinWait1] = 120 * s;
-        t[(int)TcpState.FinWait2] = 120 * s;
+        t[(int)TcpState.FinWait2] = 60 * s;
         t[(int)TcpState.CloseWait] = 60 * s;
-        t[(int)TcpState.Closing] = 120 * s;
+        t[(int)TcpState.Closing] = 30 * s;
         t[(int)TcpState.LastAck] = 30 * s;
         t[(int)TcpState.TimeWait] = 120 * s;
         return t;

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace TcpTools.Engine.Tracking;
 
@@ -106,6 +107,7 @@ internal static class ZeekModel
     }
 
     /// <summary>One segment, in TCPSessionAdapter::Process order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     public static void Process(FlowTable table, int slot, bool fromClient, in Decoding.DecodedTcp tcp, long now)
     {
         ref FlowRecord flow = ref table[slot];

@@ -1,0 +1,119 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+
+namespace TcpTools.PowerShell.Tests;
+
+/// <summary>Get-TcpFlow through PowerShell: files, piped segments, parameters, errors and warnings.</summary>
+public class GetTcpFlowTests
+{
+    private static readonly string States = Repo.Sample("tcp-states.pcap");
+
+    private static Dictionary<string, object?> Vars(params (string Name, object? Value)[] vars) => vars.ToDictionary(v => v.Name, v => v.Value);
+
+    [Fact]
+    public void Each_connection_of_the_sample_is_one_object_with_the_states_ss_showed()
+    {
+        var run = PowerShellRun.Invoke("Get-TcpFlow -Path $p", variables: Vars(("p", States))).AssertNoErrors();
+        var flows = run.Objects<TcpConnectionState>();
+        // samples/tcp-states.pcap is a capture of the namespace state test: ss showed these states at its end.
+        var expected = new Dictionary<int, (TcpState, TcpState)>
+        {
+            [5001] = (TcpState.Established, TcpState.Established),
+            [5002] = (TcpState.FinWait1, TcpState.Established),
+            [5003] = (TcpState.FinWait2, TcpState.CloseWait),
+            [5004] = (TcpState.FinWait2, TcpState.LastAck),
+            [5005] = (TcpState.TimeWait, TcpState.Closed),
+            [5006] = (TcpState.Closed, TcpState.TimeWait),
+            [5007] = (TcpState.SynSent, TcpState.Closed),
+            [5008] = (TcpState.SynSent, TcpState.SynReceived),
+            [5009] = (TcpState.Closed, TcpState.Closed),
+            [5010] = (TcpState.Closed, TcpState.Closed),
+        };
+        Assert.Equal(expected.Count, flows.Count);
+        Assert.Equal(expected.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)),
+            flows.OrderBy(f => f.ServerPort).Select(f => ((int)f.ServerPort, (f.ClientState, f.ServerState))));
+    }
+
+    [Fact]
+    public void Where_State_eq_TimeWait_selects_exactly_the_connections_with_an_endpoint_in_TIME_WAIT()
+    {
+        var run = PowerShellRun.Invoke("Get-TcpFlow -Path $p | Where-Object State -eq TimeWait", variables: Vars(("p", States))).AssertNoErrors();
+        Assert.Equal(new[] { 5005, 5006 }, run.Objects<TcpConnectionState>().Select(f => (int)f.ServerPort).OrderBy(p => p));
+    }
+
+    [Fact]
+    public void Piped_segments_give_the_same_flows_as_the_file()
+    {
+        var run = PowerShellRun.Invoke("""
+            $a = @(Get-TcpFlow -Path $p)
+            $b = @(Get-TcpSegment -Path $p | Get-TcpFlow)
+            $c = @(Get-TcpSegment -Path $p -Filter 'port 5003' | Get-TcpFlow)
+            [pscustomobject]@{ A = $a; B = $b; C = $c }
+            """, variables: Vars(("p", States))).AssertNoErrors();
+        var o = Assert.Single(run.Output);
+        TcpConnectionState[] Flows(string name) => ((object[])o.Properties[name].Value).Select(x => (TcpConnectionState)((PSObject)x).BaseObject).ToArray();
+        var (a, b, c) = (Flows("A"), Flows("B"), Flows("C"));
+        Assert.Equal(a.Select(f => (f.Id, f.ClientState, f.ServerState, f.History, f.ClientPackets, f.ServerBytes)),
+            b.Select(f => (f.Id, f.ClientState, f.ServerState, f.History, f.ClientPackets, f.ServerBytes)));
+        var only = Assert.Single(c);
+        Assert.Equal((5003, TcpState.FinWait2, TcpState.CloseWait), ((int)only.ServerPort, only.ClientState, only.ServerState));
+    }
+
+    [Fact]
+    public void Msl_sets_when_TIME_WAIT_ends()
+    {
+        var run = PowerShellRun.Invoke("Get-TcpFlow -Path $p -Msl 0.5 | Where-Object { $_.Server.Port -eq 5005 }", variables: Vars(("p", States))).AssertNoErrors();
+        var f = Assert.Single(run.Objects<TcpConnectionState>());
+        Assert.Equal(TimeSpan.FromSeconds(1), f.TimeWaitEnds - f.LastSeen);
+    }
+
+    [Theory]
+    [InlineData("-Msl 0")]
+    [InlineData("-Msl -5")]
+    [InlineData("-MaxFlows 0")]
+    [InlineData("-TimeoutPolicy Never")]
+    public void Bad_parameter_values_are_refused_before_anything_is_read(string parameters)
+    {
+        var run = PowerShellRun.Invoke($"Get-TcpFlow -Path $p {parameters}; 'next statement runs'", variables: Vars(("p", States)));
+        var e = Assert.Single(run.Errors);
+        Assert.IsAssignableFrom<ParameterBindingException>(e.Exception);
+        Assert.Equal("next statement runs", Assert.Single(run.Output).BaseObject);
+    }
+
+    [Fact]
+    public void A_bad_file_is_a_non_terminating_error_and_the_next_file_still_runs()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), "tt-no-such-" + Guid.NewGuid().ToString("N") + ".pcap");
+        var run = PowerShellRun.Invoke("Get-TcpFlow -Path $m, $p", variables: Vars(("m", missing), ("p", States)));
+        Assert.Null(run.Terminating);
+        var e = Assert.Single(run.Errors);
+        Assert.Equal(ErrorCategory.ObjectNotFound, e.CategoryInfo.Category);
+        Assert.Equal(missing, e.TargetObject);
+        Assert.StartsWith("PathNotFound", e.FullyQualifiedErrorId);
+        Assert.Equal(10, run.Objects<TcpConnectionState>().Count);
+    }
+
+    [Fact]
+    public void A_full_flow_table_evicts_and_warns()
+    {
+        var run = PowerShellRun.Invoke("Get-TcpFlow -Path $p -MaxFlows 3", variables: Vars(("p", States))).AssertNoErrors();
+        var flows = run.Objects<TcpConnectionState>();
+        // Nothing is lost: evicted flows are written, marked, and a later segment of one starts a new
+        // (mid-stream) flow, so every one of the 70 segments is counted once.
+        Assert.Contains(flows, f => f.CloseReason == TcpCloseReason.Evicted);
+        Assert.True(flows.Count >= 10);
+        Assert.Equal(70, flows.Sum(f => (long)f.ClientPackets + f.ServerPackets));
+        var warning = Assert.Single(run.Warnings);
+        Assert.Contains("-MaxFlows", warning);
+    }
+
+    [Fact]
+    public void Verbose_reports_the_tracker_statistics()
+    {
+        var run = PowerShellRun.Invoke("Get-TcpFlow -Path $p -Verbose", variables: Vars(("p", States))).AssertNoErrors();
+        Assert.Contains(run.Verbose, v => v.StartsWith("Tracker: 70 segments, 10 flows", StringComparison.Ordinal));
+    }
+}
