@@ -11,6 +11,8 @@
     FormatsToProcess     = @('TcpTools.format.ps1xml')
     TypesToProcess       = @('TcpTools.types.ps1xml')
     CmdletsToExport      = @(
+        'Export-TcpCapture'
+        'Get-TcpCaptureDevice'
         'Get-TcpFlow'
         'Get-TcpSegment'
     )

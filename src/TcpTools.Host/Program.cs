@@ -54,7 +54,7 @@ internal static class Program
         }
 
         var host = new TcpToolsHost();
-        var iss = InitialSessionState.CreateDefault2();
+        var iss = InitialSessionState.CreateDefault();
         iss.ImportPSModule(modulePath);
         using var runspace = RunspaceFactory.CreateRunspace(host, iss);
         runspace.Open();

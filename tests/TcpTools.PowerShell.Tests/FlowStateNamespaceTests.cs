@@ -20,7 +20,7 @@ public class FlowStateNamespaceTests
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(400);
 
     /// <summary>The scenarios: a server port each, and how to drive it.</summary>
-    private enum Scenario
+    internal enum Scenario
     {
         Established = 5001,
         FinWait1 = 5002,
@@ -41,25 +41,7 @@ public class FlowStateNamespaceTests
     {
         using var lab = new NetworkLab();
         using var dir = new TempDir();
-        // Drops after the capture point, so the capture shows what was sent but a side never receives it.
-        lab.Nft(lab.Server, """
-            table inet tt {
-              chain in {
-                type filter hook input priority 0;
-                tcp dport 5002 tcp flags & fin == fin drop
-                tcp dport 5007 drop
-              }
-            }
-            """);
-        lab.Nft(lab.Client, """
-            table inet tt {
-              chain in {
-                type filter hook input priority 0;
-                tcp sport 5004 tcp flags & fin == fin drop
-                tcp sport 5008 tcp flags & (syn | ack) == (syn | ack) drop
-              }
-            }
-            """);
+        DropAfterCapturePoint(lab);
         var capture = lab.StartCapture(lab.Client, Path.Combine(dir.Path, "states.pcap"));
         var sockets = new List<Socket>();
         var clients = Drive(lab, ipv6, sockets);
@@ -71,24 +53,7 @@ public class FlowStateNamespaceTests
 
         var run = PowerShellRun.Invoke("Get-TcpFlow -Path $p", variables: new Dictionary<string, object?> { ["p"] = capture.File }).AssertNoErrors();
         var flows = run.Objects<TcpConnectionState>();
-        var report = new List<string>();
-        foreach (var (scenario, local) in clients)
-        {
-            var server = new IPEndPoint(NetworkLab.Address(false, ipv6), (int)scenario);
-            var flow = flows.Where(f => f.Client.Equals(local) && f.Server.Equals(server)).ToList();
-            TcpState ssClient = clientSockets.Where(s => s.Local.Equals(local) && s.Peer.Equals(server)).Select(s => s.State).DefaultIfEmpty(TcpState.Closed).First();
-            TcpState ssServer = serverSockets.Where(s => s.Local.Equals(server) && s.Peer.Equals(local)).Select(s => s.State).DefaultIfEmpty(TcpState.Closed).First();
-            if (flow.Count != 1)
-            {
-                report.Add($"{scenario}: {flow.Count} flows for {local} > {server}");
-                continue;
-            }
-            var f = flow[0];
-            if (f.ClientState != ssClient || f.ServerState != ssServer)
-            {
-                report.Add($"{scenario}: Get-TcpFlow {f.ClientState}/{f.ServerState} ({f.History}), ss {ssClient}/{ssServer}");
-            }
-        }
+        var report = CompareWithSs(flows, clients, clientSockets, serverSockets, ipv6);
         Assert.True(report.Count == 0, string.Join("\n", report) + "\ntcpdump: " + capture.Stderr);
         // The scenarios really reached the states they are named after (so the comparison covered each of them).
         TcpState Ss(Scenario s, bool client) => (client ? clientSockets : serverSockets)
@@ -109,9 +74,57 @@ public class FlowStateNamespaceTests
         sockets.ForEach(s => s.Dispose());
     }
 
+    /// <summary>nftables drops on the receiving side of the capture point: the capture shows what was sent, a side never receives it.</summary>
+    internal static void DropAfterCapturePoint(NetworkLab lab)
+    {
+        lab.Nft(lab.Server, """
+            table inet tt {
+              chain in {
+                type filter hook input priority 0;
+                tcp dport 5002 tcp flags & fin == fin drop
+                tcp dport 5007 drop
+              }
+            }
+            """);
+        lab.Nft(lab.Client, """
+            table inet tt {
+              chain in {
+                type filter hook input priority 0;
+                tcp sport 5004 tcp flags & fin == fin drop
+                tcp sport 5008 tcp flags & (syn | ack) == (syn | ack) drop
+              }
+            }
+            """);
+    }
+
+    /// <summary>For each driven connection: its flow's ClientState and ServerState against what ss showed; the mismatches.</summary>
+    internal static List<string> CompareWithSs(List<TcpConnectionState> flows, List<(Scenario Scenario, IPEndPoint Local)> clients,
+        List<(TcpState State, IPEndPoint Local, IPEndPoint Peer)> clientSockets, List<(TcpState State, IPEndPoint Local, IPEndPoint Peer)> serverSockets, bool ipv6)
+    {
+        var report = new List<string>();
+        foreach (var (scenario, local) in clients)
+        {
+            var server = new IPEndPoint(NetworkLab.Address(false, ipv6), (int)scenario);
+            var flow = flows.Where(f => f.Client.Equals(local) && f.Server.Equals(server)).ToList();
+            TcpState ssClient = clientSockets.Where(s => s.Local.Equals(local) && s.Peer.Equals(server)).Select(s => s.State).DefaultIfEmpty(TcpState.Closed).First();
+            TcpState ssServer = serverSockets.Where(s => s.Local.Equals(server) && s.Peer.Equals(local)).Select(s => s.State).DefaultIfEmpty(TcpState.Closed).First();
+            if (flow.Count != 1)
+            {
+                report.Add($"{scenario}: {flow.Count} flows for {local} > {server}");
+                continue;
+            }
+            var f = flow[0];
+            if (f.ClientState != ssClient || f.ServerState != ssServer)
+            {
+                report.Add($"{scenario}: Get-TcpFlow {f.ClientState}/{f.ServerState} ({f.History}), ss {ssClient}/{ssServer}");
+            }
+        }
+        return report;
+    }
+
     /// <summary>Runs every scenario; returns each client's local endpoint, and adds every socket it opens to
     /// <paramref name="sockets"/> so that none is closed by the finalizer while the states are read.</summary>
-    private static List<(Scenario Scenario, IPEndPoint Local)> Drive(NetworkLab lab, bool ipv6, List<Socket> sockets)
+    internal static List<(Scenario Scenario, IPEndPoint Local)> Drive(NetworkLab lab, bool ipv6, List<Socket> sockets)
     {
         var serverAddress = NetworkLab.Address(false, ipv6);
         var listeners = Enum.GetValues<Scenario>().Where(s => s != Scenario.Refused).ToDictionary(s => s, s => lab.Listen(lab.Server, ipv6, (int)s));

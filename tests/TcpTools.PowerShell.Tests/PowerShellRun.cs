@@ -28,7 +28,7 @@ internal sealed class PowerShellRun
 
     public static PowerShellRun Invoke(string script, bool importModule = true, IDictionary<string, object?>? variables = null)
     {
-        var iss = InitialSessionState.CreateDefault2();
+        var iss = InitialSessionState.CreateDefault();
         if (importModule)
         {
             iss.ImportPSModule(Repo.ModuleManifest);

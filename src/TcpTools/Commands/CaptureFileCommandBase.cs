@@ -9,14 +9,17 @@ using TcpTools.Engine.Capture;
 namespace TcpTools.Commands;
 
 /// <summary>
-/// What every cmdlet that reads capture files shares: -Path (wildcards) / -LiteralPath and pipeline binding,
-/// the BPF -Filter, one non-terminating error per bad file, progress, Verbose counts and Ctrl+C.
+/// What every cmdlet that reads captures shares: -Path (wildcards) / -LiteralPath and pipeline binding, or
+/// -Interface with -Count, -Duration, -Promiscuous, -SnapLength and -BufferSize for live capture; the BPF
+/// -Filter; one non-terminating error per bad file; progress, Verbose counts, drop warnings and Ctrl+C.
 /// </summary>
 public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
 {
-    private const string PathSet = "Path";
-    private const string LiteralPathSet = "LiteralPath";
+    protected const string PathSet = "Path";
+    protected const string LiteralPathSet = "LiteralPath";
+    protected const string InterfaceSet = "Interface";
     private static readonly long s_progressIntervalTicks = Stopwatch.Frequency / 4;
+    private long _liveDeadline = long.MaxValue;
 
     private readonly CancellationTokenSource _stopping = new();
     private BpfFilter? _filter;
@@ -35,11 +38,45 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
+    /// <summary>Live interfaces to capture on (libpcap names: eth0, lo, any). Tab completion lists them.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = InterfaceSet)]
+    [ArgumentCompleter(typeof(CaptureDeviceCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] Interface { get; set; } = Array.Empty<string>();
+
     /// <summary>A BPF filter in tcpdump syntax, compiled by libpcap, applied to every frame before decoding.</summary>
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = InterfaceSet)]
     [ValidateNotNullOrEmpty]
     public string? Filter { get; set; }
+
+    /// <summary>Live: stop after this many TCP segments.</summary>
+    [Parameter(ParameterSetName = InterfaceSet)]
+    [ValidateRange(1, long.MaxValue)]
+    public long Count { get; set; }
+
+    /// <summary>Live: stop after this long. A number is seconds; a TimeSpan or '00:05:00' also binds.</summary>
+    [Parameter(ParameterSetName = InterfaceSet)]
+    [SecondsToTimeSpan]
+    public TimeSpan Duration { get; set; }
+
+    /// <summary>Live: put the interfaces in promiscuous mode (see traffic not addressed to this host).</summary>
+    [Parameter(ParameterSetName = InterfaceSet)]
+    public SwitchParameter Promiscuous { get; set; }
+
+    /// <summary>Live: bytes kept of each frame (default 262144, tcpdump's). Headers need about 128.</summary>
+    [Parameter(ParameterSetName = InterfaceSet)]
+    [ValidateRange(64, 262144)]
+    public int SnapLength { get; set; } = LiveCaptureOptions.DefaultSnapLength;
+
+    /// <summary>Live: the kernel capture buffer in bytes (default 64MB; more rides out longer bursts).</summary>
+    [Parameter(ParameterSetName = InterfaceSet)]
+    [ValidateRange(1 << 16, int.MaxValue)]
+    public int BufferSize { get; set; } = LiveCaptureOptions.DefaultBufferSize;
+
+    /// <summary>True when reading live interfaces rather than files.</summary>
+    protected bool IsLive => ParameterSetName == InterfaceSet;
 
     /// <summary>Cancelled by Ctrl+C (StopProcessing).</summary>
     protected CancellationToken StopToken => _stopping.Token;
@@ -47,7 +84,11 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     protected override void BeginProcessing()
     {
         _activityId = Math.Abs(GetType().Name.GetHashCode()) % 100_000;
-        if (Filter is null)
+        if (Duration < TimeSpan.Zero)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Duration), Duration, "-Duration must not be negative."), "InvalidDuration", ErrorCategory.InvalidArgument, Duration));
+        }
+        if (Filter is null || IsLive)
         {
             return;
         }
@@ -67,6 +108,11 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
 
     protected override void ProcessRecord()
     {
+        if (IsLive)
+        {
+            CaptureLive();
+            return;
+        }
         bool literal = ParameterSetName == LiteralPathSet;
         foreach (string given in literal ? LiteralPath : Path)
         {
@@ -100,6 +146,142 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
 
     /// <summary>Reads every segment of one open file; faults are handled by the caller.</summary>
     protected abstract void ProcessFile(CaptureFileSegmentReader reader);
+
+    /// <summary>Reads live segments until <see cref="LiveDone"/> says so; the device is opened and closed by the caller.</summary>
+    protected abstract void ProcessLive(LiveCapture capture);
+
+    /// <summary>True when the live capture must end: Ctrl+C, -Count segments read, or -Duration over.</summary>
+    protected bool LiveDone(long segments) =>
+        StopToken.IsCancellationRequested || (Count > 0 && segments >= Count) || Stopwatch.GetTimestamp() >= _liveDeadline;
+
+    /// <summary>True when -Count or -Duration ended the live capture (not Ctrl+C).</summary>
+    protected bool LiveLimitReached(long segments) =>
+        !StopToken.IsCancellationRequested && ((Count > 0 && segments >= Count) || Stopwatch.GetTimestamp() >= _liveDeadline);
+
+    /// <summary>How long one read may wait (ms): short enough to see Ctrl+C and the deadline in time.</summary>
+    protected int LiveWait
+    {
+        get
+        {
+            long left = _liveDeadline - Stopwatch.GetTimestamp();
+            return left >= Stopwatch.Frequency / 4 ? 250 : (int)Math.Max(0, left * 1000 / Stopwatch.Frequency);
+        }
+    }
+
+    private void CaptureLive()
+    {
+        LiveCapture capture;
+        try
+        {
+            capture = LiveCapture.Open(new LiveCaptureOptions
+            {
+                Interfaces = Interface,
+                Filter = Filter,
+                Promiscuous = Promiscuous,
+                SnapLength = SnapLength,
+                BufferSize = BufferSize,
+            });
+        }
+        catch (CaptureDeviceException e)
+        {
+            ThrowTerminatingError(DeviceError(e));
+            return;
+        }
+        catch (CaptureFilterException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidCaptureFilter", ErrorCategory.InvalidArgument, Filter));
+            return;
+        }
+        catch (PcapUnavailableException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "LibPcapNotInstalled", ErrorCategory.NotInstalled, string.Join(",", Interface)));
+            return;
+        }
+        while (capture.Warnings.Count > 0)
+        {
+            WriteWarning(capture.Warnings.Dequeue());
+        }
+        if (Duration > TimeSpan.Zero)
+        {
+            _liveDeadline = Stopwatch.GetTimestamp() + (long)(Duration.TotalSeconds * Stopwatch.Frequency);
+        }
+        WriteVerbose($"Capturing on {string.Join(", ", capture.DeviceNames)} ({string.Join(", ", capture.LinkTypes)}){(Filter is null ? "" : $", filter '{Filter}'")}, {(capture.NanosecondTimestamps ? "nanosecond" : "microsecond")} timestamps.");
+        try
+        {
+            ProcessLive(capture);
+        }
+        catch (CaptureDeviceException e)
+        {
+            WriteError(DeviceError(e));
+        }
+        finally
+        {
+            var stats = capture.GetStatistics();
+            capture.Dispose();
+            bool stopped = StopToken.IsCancellationRequested;
+            foreach (var s in stats)
+            {
+                Summary($"{s}; {capture.Statistics}.", warning: false, stopped);
+                if (s.Dropped > 0 || s.InterfaceDropped > 0)
+                {
+                    Summary($"{s.Device}: {s.Dropped + s.InterfaceDropped} packets were dropped ({s.Dropped} by the kernel: the capture did not keep up; {s.InterfaceDropped} by the interface). A larger -BufferSize, a -Filter or a smaller -SnapLength helps.", warning: true, stopped);
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes the end-of-capture summary; after Ctrl+C the pipeline is closed, so it goes to the host.</summary>
+    private void Summary(string text, bool warning, bool stopped)
+    {
+        if (!stopped)
+        {
+            if (warning)
+            {
+                WriteWarning(text);
+            }
+            else
+            {
+                WriteVerbose(text);
+            }
+            return;
+        }
+        try
+        {
+            if (warning)
+            {
+                Host.UI.WriteWarningLine(text);
+            }
+            else if (MyInvocation.BoundParameters.ContainsKey("Verbose"))
+            {
+                Host.UI.WriteVerboseLine(text);
+            }
+        }
+        catch (Exception e) when (e is System.Management.Automation.Host.HostException or NotImplementedException or PipelineStoppedException)
+        {
+            // A host without a UI: nowhere to write after a stop.
+        }
+    }
+
+    internal static ErrorRecord DeviceError(CaptureDeviceException e)
+    {
+        var (id, category) = e.Fault switch
+        {
+            CaptureDeviceFault.NotFound => ("InterfaceNotFound", ErrorCategory.ObjectNotFound),
+            CaptureDeviceFault.PermissionDenied => ("CapturePermissionDenied", ErrorCategory.PermissionDenied),
+            CaptureDeviceFault.ReadFailed => ("CaptureReadFailed", ErrorCategory.ReadError),
+            _ => ("CaptureOpenFailed", ErrorCategory.OpenError),
+        };
+        var record = new ErrorRecord(e, id, category, e.Device);
+        if (e.Fault == CaptureDeviceFault.PermissionDenied)
+        {
+            record.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = CaptureDeviceException.PermissionHint };
+        }
+        else if (e.Fault == CaptureDeviceFault.NotFound)
+        {
+            record.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = "Get-TcpCaptureDevice lists the interfaces; -Interface completes them with Tab." };
+        }
+        return record;
+    }
 
     /// <summary>Called from <see cref="ProcessFile"/> per segment or so: throttled progress and queued warnings.</summary>
     protected void ReportProgress(CaptureFileSegmentReader reader)

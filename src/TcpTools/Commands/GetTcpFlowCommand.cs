@@ -33,6 +33,10 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
     [Parameter]
     public TcpTimeoutPolicy TimeoutPolicy { get; set; } = TcpTimeoutPolicy.Conntrack;
 
+    /// <summary>Write a TcpConnectionState each time a connection changes state (live: as it happens), instead of one per connection.</summary>
+    [Parameter]
+    public SwitchParameter Watch { get; set; }
+
     /// <summary>The most flows tracked at once; beyond it the least recently active are evicted with a warning.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
@@ -46,6 +50,7 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
             Msl = TimeSpan.FromSeconds(Msl),
             TimeoutPolicy = TimeoutPolicy,
             MaxFlows = MaxFlows,
+            EmitStateChanges = Watch,
         });
     }
 
@@ -83,6 +88,34 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
             {
                 sinceProgress = 0;
                 ReportProgress(reader);
+            }
+        }
+    }
+
+    protected override void ProcessLive(LiveCapture capture)
+    {
+        var tracker = _tracker!;
+        long segments = 0;
+        long nextTick = 0;
+        while (!LiveDone(segments))
+        {
+            if (capture.TryReadNext(out CapturedFrame frame, out ReadOnlySpan<byte> data, out var tcp, LiveWait))
+            {
+                tracker.Process(frame.UnixTimeNanoseconds, tcp, data);
+                segments++;
+                if (tracker.Output.Count > 0)
+                {
+                    Drain();
+                }
+            }
+            // Live, time passes without segments: TIME_WAIT and idle timeouts run on the clock. One second
+            // behind it, so that segments still in the capture buffer (read timeout 100 ms) are not late.
+            long now = Environment.TickCount64;
+            if (now >= nextTick)
+            {
+                nextTick = now + 1000;
+                tracker.Advance((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks - TimeSpan.TicksPerSecond) * 100);
+                Drain();
             }
         }
     }

@@ -3,7 +3,7 @@ using TcpTools.Engine.Capture;
 
 namespace TcpTools.Commands;
 
-/// <summary>Get-TcpSegment: the TCP segments of pcap and pcapng files, as TcpSegment objects, streamed.</summary>
+/// <summary>Get-TcpSegment: the TCP segments of pcap and pcapng files or live interfaces, as TcpSegment objects, streamed.</summary>
 [Cmdlet(VerbsCommon.Get, "TcpSegment", DefaultParameterSetName = "Path")]
 [OutputType(typeof(TcpSegment))]
 public sealed class GetTcpSegmentCommand : CaptureFileCommandBase
@@ -19,6 +19,19 @@ public sealed class GetTcpSegmentCommand : CaptureFileCommandBase
             {
                 sinceProgress = 0;
                 ReportProgress(reader);
+            }
+        }
+    }
+
+    protected override void ProcessLive(LiveCapture capture)
+    {
+        long segments = 0;
+        while (!LiveDone(segments))
+        {
+            if (capture.TryReadNext(out TcpSegment? segment, LiveWait))
+            {
+                WriteObject(segment);
+                segments++;
             }
         }
     }

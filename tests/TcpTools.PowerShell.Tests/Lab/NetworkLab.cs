@@ -111,6 +111,16 @@ internal sealed class NetworkLab : IDisposable
         return socket!;
     }
 
+    /// <summary>Moves the calling thread into a namespace (network namespaces are per thread): for a dedicated thread only.</summary>
+    public static void EnterOnThisThread(string ns)
+    {
+        using var handle = File.OpenHandle($"/run/netns/{ns}");
+        if (setns((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+        {
+            throw new InvalidOperationException($"setns({ns}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     /// <summary>A listening socket on the server (or client) address.</summary>
     public Socket Listen(string ns, bool ipv6, int port)
     {
