@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test (unit, hosted PowerShell, host process, namespace integration) and prints one closing
 # line "N passed, N failed". Exit code is non-zero on any failure, or when nothing ran.
-# As root on Debian it installs what the tests need (libpcap for -Filter, tcpdump and iproute2 for the
-# namespace tests); otherwise it uses what is there, and namespace tests skip unless CI=true.
+# As root on Debian it installs what the tests need (libpcap for -Filter and live capture, tcpdump, iproute2,
+# nftables and tshark for the namespace tests); otherwise it uses what is there, and namespace tests skip
+# unless CI=true.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,8 @@ ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' || need+=(libpcap0.8)
 command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v ip >/dev/null || need+=(iproute2)
 command -v nft >/dev/null || need+=(nftables)
+command -v tshark >/dev/null || need+=(tshark)        # reads back exported captures (live tests)
+command -v setpriv >/dev/null || need+=(util-linux)   # runs the unprivileged-capture test as nobody
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "Installing ${need[*]} ..."

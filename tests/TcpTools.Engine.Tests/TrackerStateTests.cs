@@ -333,6 +333,49 @@ public class TrackerStateTests
     }
 
     [Fact]
+    public void Watch_mode_emits_every_state_change_in_order()
+    {
+        var c = new Conversation(new TcpTrackerOptions { EmitStateChanges = true })
+            .Handshake().C(PA, 1001, 5001, len: 10).Sv(A, 5001, 1011)
+            .C(FA, 1011, 5001).Sv(A, 5001, 1012).Sv(FA, 5001, 1012).C(A, 1012, 5002);
+        Assert.Equal(new[] { TcpState.SynSent, TcpState.SynReceived, TcpState.Established, TcpState.FinWait1, TcpState.FinWait2, TcpState.LastAck, TcpState.TimeWait },
+            c.Emitted.Select(e => e.State));
+        Assert.All(c.Emitted.Take(6), e => Assert.Equal(TcpCloseReason.Open, e.CloseReason));
+        Assert.Equal(TcpCloseReason.Fin, c.Emitted[6].CloseReason); // both FINs exchanged: closed, TIME_WAIT running
+        // TIME_WAIT ends 2 MSL later: one more change, to Closed.
+        var other = new Conversation(tracker: c.Tracker, clientPort: 40001) { Now = c.Now + 61_000_000_000L };
+        other.C(S, 1);
+        var last = c.Emitted.Concat(other.Emitted).Last(e => e.ClientPort == 40000);
+        Assert.Equal((TcpState.Closed, TcpCloseReason.Fin), (last.State, last.CloseReason));
+    }
+
+    [Fact]
+    public void Watch_mode_reports_a_reset_as_a_reset()
+    {
+        var c = new Conversation(new TcpTrackerOptions { EmitStateChanges = true }).Handshake().C(R, 1001);
+        var last = c.Emitted.Last();
+        Assert.Equal((TcpState.Closed, TcpState.Closed, TcpCloseReason.Reset), (last.ClientState, last.ServerState, last.CloseReason));
+    }
+
+    [Fact]
+    public void Watch_mode_reports_a_connection_picked_up_mid_stream_at_its_first_segment()
+    {
+        var c = new Conversation(new TcpTrackerOptions { EmitStateChanges = true }).C(PA, 1001, 5001, len: 10);
+        var first = Assert.Single(c.Emitted);
+        Assert.True(first.IsMidstream);
+        Assert.Equal(TcpState.Established, first.State);
+    }
+
+    [Fact]
+    public void Watch_mode_reports_evicted_connections()
+    {
+        var tracker = new TcpTracker(new TcpTrackerOptions { EmitStateChanges = true, MaxFlows = 1 });
+        var a = new Conversation(tracker: tracker, clientPort: 1).C(S, 1);
+        var b = new Conversation(tracker: tracker, clientPort: 2) { Now = a.Now + 1_000_000 }.C(S, 1);
+        Assert.Contains(b.Emitted, e => e.ClientPort == 1 && e.CloseReason == TcpCloseReason.Evicted);
+    }
+
+    [Fact]
     public void Zeek_policy_splits_an_unanswered_syn_retried_after_five_seconds_into_two_rows()
     {
         var c = new Conversation(new TcpTrackerOptions { TimeoutPolicy = TcpTimeoutPolicy.Zeek })

@@ -89,6 +89,23 @@ public class ExportAndDeviceTests
     }
 
     [Fact]
+    public void Export_of_nothing_is_a_valid_empty_capture_and_append_keeps_the_files_format()
+    {
+        using var dir = new TempDir();
+        string empty = Path.Combine(dir.Path, "empty.pcap"), odd = Path.Combine(dir.Path, "odd.cap");
+        var run = PowerShellRun.Invoke("""
+            @() | Export-TcpCapture -Path $e
+            @(Get-TcpSegment -Path $e).Count
+            Get-TcpSegment -Path $p | Export-TcpCapture -Path $o -Format PcapNg
+            Get-TcpSegment -Path $p | Export-TcpCapture -Path $o -Append
+            @(Get-TcpSegment -Path $o).Count
+            """, variables: Vars(("e", empty), ("o", odd), ("p", States))).AssertNoErrors();
+        Assert.Equal(new object[] { 0, 140 }, run.Output.Select(x => x.BaseObject));
+        Assert.Equal(24, new FileInfo(empty).Length); // the pcap header alone
+        Assert.Equal("0A0D0D0A", Convert.ToHexString(File.ReadAllBytes(odd)[..4])); // .cap, but pcapng as first written
+    }
+
+    [Fact]
     public void Export_WhatIf_writes_nothing()
     {
         using var dir = new TempDir();

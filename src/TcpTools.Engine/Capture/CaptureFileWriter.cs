@@ -48,23 +48,36 @@ public sealed class CaptureFileWriter : IDisposable
     };
 
     /// <summary>
-    /// Creates (or with <paramref name="append"/> continues) a capture file. Appending to a file of the other format,
-    /// or to a file that is not a capture, throws <see cref="CaptureFileException"/>.
+    /// Creates (or with <paramref name="append"/> continues) a capture file. <paramref name="format"/> null means:
+    /// the existing file's format when appending, else the extension's, else pcapng. Appending to a file of the
+    /// other format than the one asked for, or to a file that is not a capture, throws <see cref="CaptureFileException"/>.
     /// </summary>
-    public static CaptureFileWriter Open(string path, CaptureFileFormat format, bool append)
+    public static CaptureFileWriter Open(string path, CaptureFileFormat? format, bool append)
     {
-        if (format == CaptureFileFormat.Pcap)
-        {
-            format = CaptureFileFormat.PcapNanosecond; // written as pcap with nanosecond timestamps
-        }
         bool continuing = append && File.Exists(path) && new FileInfo(path).Length > 0;
         var stream = new FileStream(path, continuing ? FileMode.Open : FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
         try
         {
-            var writer = new CaptureFileWriter(stream, path, format);
+            CaptureFileWriter writer;
             if (continuing)
             {
+                var existing = Detect(stream, path);
+                if (format is { } asked && (asked == CaptureFileFormat.PcapNg) != (existing == CaptureFileFormat.PcapNg))
+                {
+                    throw new CaptureFileException(CaptureFaultKind.NotACapture, path,
+                        existing == CaptureFileFormat.PcapNg ? "The file to append to is pcapng; append with -Format PcapNg." : "The file to append to is pcap; append with -Format Pcap.");
+                }
+                writer = new CaptureFileWriter(stream, path, existing);
                 writer.PrepareAppend();
+            }
+            else
+            {
+                var chosen = format ?? FormatFromExtension(path) ?? CaptureFileFormat.PcapNg;
+                writer = new CaptureFileWriter(stream, path, chosen == CaptureFileFormat.Pcap ? CaptureFileFormat.PcapNanosecond : chosen);
+            }
+            if (writer.Format == CaptureFileFormat.PcapNg)
+            {
+                writer.WriteSectionHeader(); // a new file, or a new section of an existing one
             }
             return writer;
         }
@@ -73,6 +86,18 @@ public sealed class CaptureFileWriter : IDisposable
             stream.Dispose();
             throw;
         }
+    }
+
+    private static CaptureFileFormat Detect(Stream stream, string path)
+    {
+        Span<byte> head = stackalloc byte[4];
+        int n = stream.ReadAtLeast(head, 4, throwOnEndOfStream: false);
+        stream.Position = 0;
+        uint le = n == 4 ? BinaryPrimitives.ReadUInt32LittleEndian(head) : 0, be = n == 4 ? BinaryPrimitives.ReadUInt32BigEndian(head) : 0;
+        return le == 0x0A0D0D0A ? CaptureFileFormat.PcapNg
+            : le == PcapMagicNano || be == PcapMagicNano ? CaptureFileFormat.PcapNanosecond
+            : le == PcapMagicMicro || be == PcapMagicMicro ? CaptureFileFormat.Pcap
+            : throw new CaptureFileException(CaptureFaultKind.NotACapture, path, "The file to append to is not a pcap or pcapng capture.");
     }
 
     /// <summary>
@@ -95,7 +120,14 @@ public sealed class CaptureFileWriter : IDisposable
 
     public void Flush() => _stream.Flush();
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose()
+    {
+        if (Format != CaptureFileFormat.PcapNg && !_pcapHeaderWritten)
+        {
+            WritePcapHeader(LinkType.Ethernet); // nothing was written: still a valid, empty capture
+        }
+        _stream.Dispose();
+    }
 
     private void PrepareAppend()
     {
@@ -104,10 +136,6 @@ public sealed class CaptureFileWriter : IDisposable
         uint magicLe = n >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(head) : 0;
         if (Format == CaptureFileFormat.PcapNg)
         {
-            if (magicLe != 0x0A0D0D0A)
-            {
-                throw new CaptureFileException(CaptureFaultKind.NotACapture, Path, "The file to append to is not pcapng; append pcap to pcap (-Format Pcap) or write a new file.");
-            }
             _stream.Seek(0, SeekOrigin.End); // a new section follows
             return;
         }
@@ -130,6 +158,19 @@ public sealed class CaptureFileWriter : IDisposable
     {
         if (!_pcapHeaderWritten)
         {
+            WritePcapHeader(linkType);
+        }
+        else if (linkType != _pcapLinkType)
+        {
+            throw new InvalidOperationException(
+                $"This segment's link type is {linkType} ({(ushort)linkType}) but the pcap file holds {_pcapLinkType} ({(ushort)_pcapLinkType}): pcap has one link type per file. Write pcapng (-Format PcapNg, or a .pcapng path) to mix them.");
+        }
+        WritePcapRecord(ns, frame, originalLength);
+    }
+
+    private void WritePcapHeader(LinkType linkType)
+    {
+        {
             Span<byte> h = stackalloc byte[24];
             BinaryPrimitives.WriteUInt32LittleEndian(h, PcapMagicNano);
             BinaryPrimitives.WriteUInt16LittleEndian(h[4..], 2);
@@ -142,11 +183,10 @@ public sealed class CaptureFileWriter : IDisposable
             _pcapLinkType = linkType;
             _pcapHeaderWritten = true;
         }
-        else if (linkType != _pcapLinkType)
-        {
-            throw new InvalidOperationException(
-                $"This segment's link type is {linkType} ({(ushort)linkType}) but the pcap file holds {_pcapLinkType} ({(ushort)_pcapLinkType}): pcap has one link type per file. Write pcapng (-Format PcapNg, or a .pcapng path) to mix them.");
-        }
+    }
+
+    private void WritePcapRecord(long ns, ReadOnlySpan<byte> frame, int originalLength)
+    {
         long seconds = Math.DivRem(ns, 1_000_000_000L, out long fraction);
         if (fraction < 0)
         {
@@ -180,10 +220,6 @@ public sealed class CaptureFileWriter : IDisposable
 
     private void WritePcapNg(long ns, LinkType linkType, string? interfaceName, ReadOnlySpan<byte> frame, int originalLength)
     {
-        if (_interfaces.Count == 0 && FramesWritten == 0)
-        {
-            WriteSectionHeader();
-        }
         if (!_interfaces.TryGetValue((linkType, interfaceName), out uint id))
         {
             id = (uint)_interfaces.Count;

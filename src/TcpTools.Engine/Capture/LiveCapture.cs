@@ -20,6 +20,7 @@ namespace TcpTools.Engine.Capture;
 /// </summary>
 public sealed class LiveCapture : IDisposable
 {
+    private const int MaxFramesPerCheck = 4096;
     private readonly Device[] _devices;
     private readonly PollFd[] _pollFds;
     private int _next;
@@ -144,6 +145,7 @@ public sealed class LiveCapture : IDisposable
         long deadline = Environment.TickCount64 + Math.Max(0, waitMilliseconds);
         while (true)
         {
+            int sinceCheck = 0;
             while (TryReadFrame(out frame, out data))
             {
                 var stats = Statistics;
@@ -159,6 +161,16 @@ public sealed class LiveCapture : IDisposable
                     case DecodeStatus.TruncatedHeader: stats.TruncatedHeaders++; break;
                     case DecodeStatus.Malformed: stats.Malformed++; break;
                     case DecodeStatus.UnsupportedLinkType: stats.UnsupportedLinkType++; break;
+                }
+                // A flood of other traffic must not keep the caller from its deadline and Ctrl+C.
+                if (++sinceCheck == MaxFramesPerCheck)
+                {
+                    sinceCheck = 0;
+                    if (Environment.TickCount64 >= deadline)
+                    {
+                        tcp = default;
+                        return false;
+                    }
                 }
             }
             long left = deadline - Environment.TickCount64;
@@ -271,6 +283,10 @@ public sealed class LiveCapture : IDisposable
             }
             dev.NonBlockingMode = true;
             var linkType = (LinkType)(ushort)dev.LinkType;
+            if (linkType is LinkType.RawBsd or LinkType.RawOpenBsd)
+            {
+                linkType = LinkType.Raw; // libpcap's DLT_RAW (12 or 14 by platform) is LINKTYPE_RAW (101) in files
+            }
             if (!PacketDecoder.IsSupported(linkType))
             {
                 throw new CaptureDeviceException(CaptureDeviceFault.OpenFailed, dev.Name,

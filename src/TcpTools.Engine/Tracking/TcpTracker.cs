@@ -92,7 +92,8 @@ public sealed class TcpTracker
                 slot = -1;
             }
         }
-        if (slot < 0)
+        bool created = slot < 0;
+        if (created)
         {
             slot = Create(tcp, timeNs, out fromClient);
         }
@@ -104,7 +105,8 @@ public sealed class TcpTracker
             ZeekModel.ChecksumError(_table, slot, fromClient);
             return;
         }
-        TcpState before = Options.EmitStateChanges ? flow.State : TcpState.Closed;
+        // A new flow was Closed before this segment (a mid-stream one is created already Established).
+        TcpState before = Options.EmitStateChanges && !created ? flow.State : TcpState.Closed;
         if (timeNs > flow.LastNs)
         {
             flow.LastNs = timeNs;
@@ -125,7 +127,7 @@ public sealed class TcpTracker
 
         if (Options.EmitStateChanges && flow.State != before)
         {
-            Output.Enqueue(Snapshot(slot, TcpCloseReason.Open));
+            Output.Enqueue(Snapshot(slot, OpenReason(ref flow)));
         }
     }
 
@@ -427,11 +429,8 @@ public sealed class TcpTracker
             {
             }
         }
-        ref FlowRecord v = ref _table[victim];
-        if (!Options.EmitStateChanges)
-        {
-            Output.Enqueue(Snapshot(victim, TcpCloseReason.Evicted));
-        }
+        // Written in both modes: leaving the table unfinished is news for a -Watch consumer too.
+        Output.Enqueue(Snapshot(victim, TcpCloseReason.Evicted));
         Statistics.FlowsEvicted++;
         _table.Remove(victim);
     }

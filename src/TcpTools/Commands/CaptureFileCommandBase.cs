@@ -20,6 +20,7 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     protected const string InterfaceSet = "Interface";
     private static readonly long s_progressIntervalTicks = Stopwatch.Frequency / 4;
     private long _liveDeadline = long.MaxValue;
+    private bool _verbose;
 
     private readonly CancellationTokenSource _stopping = new();
     private BpfFilter? _filter;
@@ -84,6 +85,10 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     protected override void BeginProcessing()
     {
         _activityId = Math.Abs(GetType().Name.GetHashCode()) % 100_000;
+        // Whether verbose output is wanted, decided now: after Ctrl+C the summary goes straight to the host.
+        _verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v)
+            ? v is SwitchParameter sw && sw.IsPresent
+            : GetVariableValue("VerbosePreference") is ActionPreference p && p is ActionPreference.Continue or ActionPreference.Inquire;
         if (Duration < TimeSpan.Zero)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Duration), Duration, "-Duration must not be negative."), "InvalidDuration", ErrorCategory.InvalidArgument, Duration));
@@ -154,10 +159,6 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     protected bool LiveDone(long segments) =>
         StopToken.IsCancellationRequested || (Count > 0 && segments >= Count) || Stopwatch.GetTimestamp() >= _liveDeadline;
 
-    /// <summary>True when -Count or -Duration ended the live capture (not Ctrl+C).</summary>
-    protected bool LiveLimitReached(long segments) =>
-        !StopToken.IsCancellationRequested && ((Count > 0 && segments >= Count) || Stopwatch.GetTimestamp() >= _liveDeadline);
-
     /// <summary>How long one read may wait (ms): short enough to see Ctrl+C and the deadline in time.</summary>
     protected int LiveWait
     {
@@ -221,7 +222,11 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
             bool stopped = StopToken.IsCancellationRequested;
             foreach (var s in stats)
             {
-                Summary($"{s}; {capture.Statistics}.", warning: false, stopped);
+                Summary($"{s}.", warning: false, stopped);
+            }
+            Summary($"Read {capture.Statistics}.", warning: false, stopped);
+            foreach (var s in stats)
+            {
                 if (s.Dropped > 0 || s.InterfaceDropped > 0)
                 {
                     Summary($"{s.Device}: {s.Dropped + s.InterfaceDropped} packets were dropped ({s.Dropped} by the kernel: the capture did not keep up; {s.InterfaceDropped} by the interface). A larger -BufferSize, a -Filter or a smaller -SnapLength helps.", warning: true, stopped);
@@ -251,7 +256,7 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
             {
                 Host.UI.WriteWarningLine(text);
             }
-            else if (MyInvocation.BoundParameters.ContainsKey("Verbose"))
+            else if (_verbose)
             {
                 Host.UI.WriteVerboseLine(text);
             }

@@ -43,7 +43,7 @@ public sealed class ExportTcpCaptureCommand : PSCmdlet, IDisposable
     [AllowNull]
     public TcpSegment?[] InputObject { get; set; } = Array.Empty<TcpSegment>();
 
-    /// <summary>Pcap or PcapNg; by default the extension decides (.pcap, .cap: Pcap; otherwise PcapNg).</summary>
+    /// <summary>Pcap or PcapNg; by default the existing file decides when appending, else the extension (.pcap, .cap: Pcap; otherwise PcapNg).</summary>
     [Parameter]
     public TcpCaptureFormat Format { get; set; }
 
@@ -79,10 +79,6 @@ public sealed class ExportTcpCaptureCommand : PSCmdlet, IDisposable
         if (Directory.Exists(file))
         {
             ThrowTerminatingError(new ErrorRecord(new IOException($"'{file}' is a directory; give a file name such as '{System.IO.Path.Combine(file, "capture.pcapng")}'."), "PathIsDirectory", ErrorCategory.InvalidArgument, file));
-        }
-        if (File.Exists(file) && !Append && !Force)
-        {
-            ThrowTerminatingError(new ErrorRecord(new IOException($"The file '{file}' already exists. Use -Force to replace it or -Append to add to it."), "CaptureFileExists", ErrorCategory.ResourceExists, file));
         }
         _file = file;
     }
@@ -124,11 +120,15 @@ public sealed class ExportTcpCaptureCommand : PSCmdlet, IDisposable
         {
             if (!_refused && !Append && ShouldProcess(_file!, "Write an empty capture file"))
             {
-                // Nothing came: an empty file says so (and replaces the old one, as asked).
+                // Nothing came: a valid capture with no packets says so (and replaces the old one, as asked).
                 OpenWriter(prompted: true);
             }
             if (_writer is null)
             {
+                if (PassThru && !_refused && File.Exists(_file))
+                {
+                    WriteObject(new FileInfo(_file!));
+                }
                 return;
             }
         }
@@ -156,11 +156,16 @@ public sealed class ExportTcpCaptureCommand : PSCmdlet, IDisposable
             _refused = true;
             return false;
         }
-        var format = Format switch
+        if (File.Exists(file) && !Append && !Force)
+        {
+            _refused = true;
+            ThrowTerminatingError(new ErrorRecord(new IOException($"The file '{file}' already exists. Use -Force to replace it or -Append to add to it."), "CaptureFileExists", ErrorCategory.ResourceExists, file));
+        }
+        CaptureFileFormat? format = Format switch
         {
             TcpCaptureFormat.Pcap => CaptureFileFormat.PcapNanosecond,
             TcpCaptureFormat.PcapNg => CaptureFileFormat.PcapNg,
-            _ => CaptureFileWriter.FormatFromExtension(file) ?? CaptureFileFormat.PcapNg,
+            _ => null, // the existing file's format when appending, else the extension's
         };
         try
         {

@@ -41,9 +41,11 @@ public sealed class GetTcpCaptureDeviceCommand : PSCmdlet
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(pattern))
             {
                 var e = new CaptureDeviceException(CaptureDeviceFault.NotFound, pattern,
-                    $"There is no capture interface '{pattern}'. Interfaces libpcap sees: {string.Join(", ", devices.Select(d => d.Name))}.",
+                    $"There is no capture interface '{pattern}'. Interfaces libpcap sees: {(devices.Count == 0 ? "none (not privileged enough to list them?)" : string.Join(", ", devices.Select(d => d.Name)))}.",
                     devices.Select(d => d.Name).ToArray());
-                WriteError(CaptureFileCommandBase.DeviceError(e));
+                var record = CaptureFileCommandBase.DeviceError(e);
+                record.ErrorDetails.RecommendedAction = "Get-TcpCaptureDevice without -Name lists them all; wildcards such as 'eth*' match several.";
+                WriteError(record);
                 continue;
             }
             WriteObject(matches, enumerateCollection: true);

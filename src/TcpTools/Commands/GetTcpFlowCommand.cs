@@ -107,9 +107,10 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
                 {
                     Drain();
                 }
+                continue;
             }
-            // Live, time passes without segments: TIME_WAIT and idle timeouts run on the clock. One second
-            // behind it, so that segments still in the capture buffer (read timeout 100 ms) are not late.
+            // Nothing waiting in the capture buffer: time passes without segments, so TIME_WAIT and idle timeouts
+            // run on the clock. One second behind it, for segments libpcap still holds (read timeout 100 ms).
             long now = Environment.TickCount64;
             if (now >= nextTick)
             {
@@ -132,7 +133,7 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         {
             WriteWarning($"The flow table was full ({MaxFlows} flows): {stats.FlowsEvicted} flows were evicted before they finished and are reported with CloseReason Evicted. Raise -MaxFlows to keep them.");
         }
-        if (stats.LargestTimeStepBack > LargeTimeStepBackNs)
+        if (stats.LargestTimeStepBack > LargeTimeStepBackNs && !IsLive)
         {
             // A few microseconds back is normal when several CPUs timestamp a capture; seconds are not.
             WriteWarning($"{stats.OutOfTimeOrder} segments were earlier than segments before them, by up to {TimeSpan.FromTicks(stats.LargestTimeStepBack / 100)}: were captures merged or repeated? Timeouts use the latest time seen; sort merged captures first (mergecap).");
