@@ -38,3 +38,32 @@ Describe 'Get-TcpSegment' {
         (Get-Help Get-TcpSegment).Examples.Example.Count | Should -BeGreaterThan 2
     }
 }
+
+Describe 'Get-TcpFlow' {
+    BeforeAll {
+        $states = Join-Path $PSScriptRoot '..' '..' 'samples' 'tcp-states.pcap'
+    }
+    It 'reports the states ss showed for each connection of the sample' {
+        $flows = Get-TcpFlow -Path $states
+        $flows | Should -HaveCount 10
+        ($flows | Where-Object { $_.Server.Port -eq 5004 }).ServerState | Should -Be 'LastAck'
+        ($flows | Where-Object { $_.Server.Port -eq 5003 }).ServerState | Should -Be 'CloseWait'
+    }
+    It 'selects exactly the connections with an endpoint in TIME_WAIT' {
+        (Get-TcpFlow -Path $states | Where-Object State -eq TimeWait).ServerPort | Sort-Object | Should -Be 5005, 5006
+    }
+    It 'tracks segments piped from Get-TcpSegment' {
+        Get-TcpSegment -Path $states -Filter 'port 5003' | Get-TcpFlow | ForEach-Object ClientState | Should -Be 'FinWait2'
+    }
+}
+
+Describe 'Export-TcpCapture' {
+    It 'writes a capture that reads back identical' {
+        $out = Join-Path $TestDrive 'x.pcapng'
+        $a = Get-TcpSegment -Path (Join-Path $PSScriptRoot '..' '..' 'samples' 'tcp-states.pcap')
+        $a | Export-TcpCapture -Path $out
+        $b = Get-TcpSegment -Path $out
+        $b | Should -HaveCount $a.Count
+        $b[-1].UnixTimeNanoseconds | Should -Be $a[-1].UnixTimeNanoseconds
+    }
+}
