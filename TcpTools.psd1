@@ -15,6 +15,7 @@
         'Get-TcpCaptureDevice'
         'Get-TcpFlow'
         'Get-TcpSegment'
+        'Send-TcpSyn'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -183,6 +183,41 @@ public sealed class LiveCapture : IDisposable
         }
     }
 
+    /// <summary>The next frame of any kind (not decoded), or false when none arrived within the wait.</summary>
+    public bool TryReadNextFrame(out CapturedFrame frame, out ReadOnlySpan<byte> data, int waitMilliseconds)
+    {
+        long deadline = Environment.TickCount64 + Math.Max(0, waitMilliseconds);
+        while (true)
+        {
+            if (TryReadFrame(out frame, out data))
+            {
+                Statistics.Frames++;
+                return true;
+            }
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                return false;
+            }
+            Wait((int)Math.Min(left, 100));
+        }
+    }
+
+    /// <summary>Injects a frame (with its link-layer header) on interface <paramref name="deviceIndex"/>.</summary>
+    public void Send(int deviceIndex, ReadOnlySpan<byte> frame)
+    {
+        var d = _devices[deviceIndex];
+        try
+        {
+            d.Pcap.SendPacket(frame);
+        }
+        catch (PcapException e)
+        {
+            var fault = CaptureDeviceException.IsPermissionMessage(e.Message) ? CaptureDeviceFault.PermissionDenied : CaptureDeviceFault.ReadFailed;
+            throw new CaptureDeviceException(fault, d.Name, $"Sending on '{d.Name}' failed: {e.Message.Trim()}", inner: e);
+        }
+    }
+
     /// <summary>The next TCP segment as an object (the frame copied), or false after the wait.</summary>
     public bool TryReadNext([NotNullWhen(true)] out TcpSegment? segment, int waitMilliseconds)
     {

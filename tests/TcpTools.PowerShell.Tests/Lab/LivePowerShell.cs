@@ -49,6 +49,18 @@ internal sealed class LivePowerShell : IDisposable
         return live;
     }
 
+    /// <summary>Runs the script in the namespace to its end (at most <paramref name="timeout"/>).</summary>
+    public static LivePowerShell RunToEnd(string ns, string script, IDictionary<string, object?>? variables = null, TimeSpan? timeout = null)
+    {
+        var live = new LivePowerShell(ns, script, variables ?? new Dictionary<string, object?>());
+        if (!live.Wait(timeout ?? TimeSpan.FromSeconds(120)))
+        {
+            live.Dispose();
+            throw new TimeoutException("the script did not end in time: " + script);
+        }
+        return live;
+    }
+
     public TimeSpan Now => _clock.Elapsed;
 
     /// <summary>Ctrl+C.</summary>

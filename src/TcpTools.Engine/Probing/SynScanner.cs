@@ -1,0 +1,510 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using TcpTools.Engine.Capture;
+using TcpTools.Engine.Decoding;
+
+namespace TcpTools.Engine.Probing;
+
+/// <summary>How a SYN scan runs.</summary>
+public sealed class SynScanOptions
+{
+    /// <summary>How long to wait for an answer to each SYN before sending it again (or giving up).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>SYNs sent again after a timeout before a port counts as Filtered.</summary>
+    public int Retries { get; init; } = 1;
+
+    /// <summary>Most SYNs (first sends and retransmissions) per second.</summary>
+    public int Rate { get; init; } = 10_000;
+
+    /// <summary>The source port of every probe; random (40000-59999) when null.</summary>
+    public ushort? SourcePort { get; init; }
+
+    /// <summary>Send on this interface instead of the one the routing table picks.</summary>
+    public string? Interface { get; init; }
+}
+
+/// <summary>One port of one address to probe; <see cref="Target"/> is the text the user gave.</summary>
+public sealed record ProbeRequest(string Target, IPAddress Address, ushort Port);
+
+/// <summary>
+/// A half-open SYN scan, as nmap -sS does it, in one thread: one event loop sends SYNs at the rate asked
+/// (token bucket), retransmits those unanswered after the timeout, reads every answer from libpcap on the
+/// interfaces used, and classifies each probe: SYN-ACK acknowledging our SYN → Open (then a RST tears the
+/// half-open connection down), RST acknowledging it → Closed, an ICMP error that quotes our probe (addresses,
+/// ports, sequence number) → Filtered with the reason and the sender, silence after the retries → Filtered.
+/// Ethernet interfaces get frames injected with pcap (next hop MAC from the neighbour table or ARP/NDP);
+/// loopback gets raw IP sockets, because a frame injected on lo is captured but never delivered.
+/// </summary>
+public sealed class SynScanner : IDisposable
+{
+    private const int CaptureWaitMs = 5;
+    private readonly SynScanOptions _options;
+    private readonly ushort _sourcePort;
+    private readonly Dictionary<string, Channel> _channels = new();
+    private readonly Dictionary<IPAddress, (Channel Channel, byte[]? Mac, IPAddress Source)> _paths = new();
+    private readonly byte[] _buffer = new byte[128];
+    private readonly byte[] _synOptions;
+
+    public SynScanner(SynScanOptions options)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        if (options.Rate < 1 || options.Retries < 0 || options.Timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "Rate must be at least 1, Retries at least 0 and Timeout positive.");
+        }
+        _sourcePort = options.SourcePort ?? (ushort)Random.Shared.Next(40000, 60000);
+        _synOptions = PacketBuilder.SynOptions(1460, (uint)Environment.TickCount);
+    }
+
+    public ushort SourcePort => _sourcePort;
+
+    /// <summary>SYNs sent so far (first sends and retransmissions).</summary>
+    public long SynsSent { get; private set; }
+
+    /// <summary>
+    /// Finds the route and next-hop MAC for <paramref name="address"/> and opens what sends and receives on it.
+    /// Throws <see cref="NetworkUnreachableException"/> or <see cref="CaptureDeviceException"/> (PermissionDenied when not privileged).
+    /// </summary>
+    public void Prepare(IPAddress address)
+    {
+        if (_paths.ContainsKey(address))
+        {
+            return;
+        }
+        var route = RouteResolver.Resolve(address, _options.Interface);
+        if (!_channels.TryGetValue(route.Interface, out var channel))
+        {
+            channel = Channel.Open(route, _sourcePort);
+            _channels[route.Interface] = channel;
+        }
+        byte[]? mac = route.Loopback ? null : RouteResolver.ResolveNeighbor(channel.Capture, 0, route, route.NextHop(address), TimeSpan.FromSeconds(3));
+        if (!route.Loopback && channel.Mac is null)
+        {
+            channel.Mac = route.SourceMac;
+        }
+        _paths[address] = (channel, mac, route.Source);
+    }
+
+    /// <summary>
+    /// Probes every request (each address already <see cref="Prepare"/>d), calling <paramref name="onResult"/> as each
+    /// is decided, on this thread. Returns early, leaving the rest undecided, when <paramref name="cancel"/> fires.
+    /// </summary>
+    public void Run(IReadOnlyList<ProbeRequest> requests, Action<TcpProbeResult> onResult, CancellationToken cancel, Action<int, int>? progress = null)
+    {
+        var probes = new Dictionary<(IPAddress, ushort), Probe>(requests.Count);
+        var pending = new Queue<Probe>();
+        foreach (var r in requests)
+        {
+            if (!probes.ContainsKey((r.Address, r.Port)))
+            {
+                var p = new Probe(r, (uint)Random.Shared.NextInt64(0, 1L << 32));
+                probes[(r.Address, r.Port)] = p;
+                pending.Enqueue(p);
+            }
+        }
+        var timeouts = new Queue<(long Due, Probe Probe, int Attempt)>();
+        long timeoutTicks = (long)(_options.Timeout.TotalSeconds * Stopwatch.Frequency);
+        var clock = Stopwatch.StartNew();
+        long sentInBucket = 0;
+        int decided = 0, total = probes.Count;
+        long nextProgress = 0;
+
+        void Decide(Probe p, TcpProbeStatus status, string reason, IPAddress? reasonAddress, TcpSegment? response)
+        {
+            if (p.Done)
+            {
+                return;
+            }
+            p.Done = true;
+            decided++;
+            TimeSpan? rtt = response != null || reasonAddress != null ? TimeSpan.FromTicks((clock.ElapsedTicks - p.LastSent) * TimeSpan.TicksPerSecond / Stopwatch.Frequency) : null;
+            onResult(new TcpProbeResult(p.Request.Target, p.Request.Address, p.Request.Port, status, reason, reasonAddress, rtt, p.Attempts, _sourcePort, response));
+        }
+
+        while (decided < total && !cancel.IsCancellationRequested)
+        {
+            bool busy = false;
+            long now = clock.ElapsedTicks;
+            long allowed = now * _options.Rate / Stopwatch.Frequency + 1 - sentInBucket;
+
+            // Timeouts first: a retransmission, or the verdict "no answer".
+            while (timeouts.Count > 0 && timeouts.Peek().Due <= now)
+            {
+                var (_, probe, attempt) = timeouts.Peek();
+                if (probe.Done || attempt != probe.Attempts)
+                {
+                    timeouts.Dequeue();
+                    continue;
+                }
+                if (probe.Attempts > _options.Retries)
+                {
+                    timeouts.Dequeue();
+                    Decide(probe, TcpProbeStatus.Filtered, "no-response", null, null);
+                    continue;
+                }
+                if (allowed <= 0)
+                {
+                    break;
+                }
+                timeouts.Dequeue();
+                Send(probe, now);
+                timeouts.Enqueue((now + timeoutTicks, probe, probe.Attempts));
+                allowed--;
+                sentInBucket++;
+                busy = true;
+            }
+            // New probes, as the rate allows.
+            while (allowed > 0 && pending.Count > 0)
+            {
+                var probe = pending.Dequeue();
+                Send(probe, now);
+                timeouts.Enqueue((now + timeoutTicks, probe, probe.Attempts));
+                allowed--;
+                sentInBucket++;
+                busy = true;
+            }
+            // Answers.
+            foreach (var channel in _channels.Values)
+            {
+                for (int n = 0; n < 4096 && channel.Capture.TryReadNextFrame(out CapturedFrame frame, out ReadOnlySpan<byte> data, 0); n++)
+                {
+                    busy = true;
+                    Classify(channel, frame, data, probes, Decide);
+                }
+            }
+            if (progress != null && now >= nextProgress)
+            {
+                nextProgress = now + Stopwatch.Frequency / 4;
+                progress(decided, total);
+            }
+            if (!busy && decided < total)
+            {
+                // Sleep in the capture until an answer, the next send slot or the next timeout, whichever is first.
+                long next = timeouts.Count > 0 ? timeouts.Peek().Due : long.MaxValue;
+                if (pending.Count > 0)
+                {
+                    next = Math.Min(next, (sentInBucket * Stopwatch.Frequency) / _options.Rate);
+                }
+                int waitMs = (int)Math.Clamp((next - clock.ElapsedTicks) * 1000 / Stopwatch.Frequency, 0, _channels.Count == 1 ? 50 : CaptureWaitMs);
+                var first = _channels.Values.First();
+                if (waitMs > 0 && first.Capture.TryReadNextFrame(out CapturedFrame f, out ReadOnlySpan<byte> d, waitMs))
+                {
+                    Classify(first, f, d, probes, Decide);
+                }
+            }
+        }
+        progress?.Invoke(decided, total);
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in _channels.Values)
+        {
+            c.Dispose();
+        }
+        _channels.Clear();
+    }
+
+    private void Send(Probe probe, long now)
+    {
+        var (channel, mac, source) = _paths[probe.Request.Address];
+        probe.Attempts++;
+        probe.LastSent = now;
+        probe.Source = source;
+        var spec = new TcpSegmentSpec
+        {
+            Source = source,
+            Destination = probe.Request.Address,
+            SourcePort = _sourcePort,
+            DestinationPort = probe.Request.Port,
+            SequenceNumber = probe.Seq,
+            Flags = TcpFlags.Syn,
+            Window = 64240,
+            Options = _synOptions,
+        };
+        channel.SendSegment(spec, mac, _buffer);
+        SynsSent++;
+    }
+
+    private void Classify(Channel channel, in CapturedFrame frame, ReadOnlySpan<byte> data, Dictionary<(IPAddress, ushort), Probe> probes,
+        Action<Probe, TcpProbeStatus, string, IPAddress?, TcpSegment?> decide)
+    {
+        var status = PacketDecoder.TryDecode(frame.LinkType, data, out DecodedTcp tcp);
+        if (status == DecodeStatus.Tcp)
+        {
+            if (tcp.DestinationPort != _sourcePort || (tcp.Flags & (TcpFlags.Rst | TcpFlags.Syn)) == 0)
+            {
+                return;
+            }
+            var from = tcp.SourceAddress.ToIPAddress();
+            if (!probes.TryGetValue((from, tcp.SourcePort), out var probe) || probe.Done
+                || !tcp.DestinationAddress.Equals(IPAddressValue.FromIPAddress(probe.Source!)))
+            {
+                return;
+            }
+            bool acksOurSyn = (tcp.Flags & TcpFlags.Ack) != 0 && tcp.AcknowledgmentNumber == probe.Seq + 1;
+            if ((tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == (TcpFlags.Syn | TcpFlags.Ack) && acksOurSyn)
+            {
+                var response = TcpSegment.Create(frame, data, tcp, null, channel.Name);
+                decide(probe, TcpProbeStatus.Open, "syn-ack", null, response);
+                TearDown(channel, probe);
+            }
+            else if ((tcp.Flags & TcpFlags.Rst) != 0 && acksOurSyn)
+            {
+                decide(probe, TcpProbeStatus.Closed, "reset", null, TcpSegment.Create(frame, data, tcp, null, channel.Name));
+            }
+            return;
+        }
+        if (IcmpError.TryParse(frame.LinkType, data, out var icmp) && icmp.InnerSourcePort == _sourcePort
+            && probes.TryGetValue((icmp.InnerDestination, icmp.InnerDestinationPort), out var quoted) && !quoted.Done
+            && icmp.InnerSequence == quoted.Seq && quoted.Source != null && icmp.InnerSource.Equals(quoted.Source) && icmp.Reason != null)
+        {
+            decide(quoted, TcpProbeStatus.Filtered, icmp.Reason, icmp.Sender, null);
+        }
+    }
+
+    /// <summary>After a SYN-ACK: a RST with our next sequence number, so the target drops its half-open connection.</summary>
+    private void TearDown(Channel channel, Probe probe)
+    {
+        var (_, mac, source) = _paths[probe.Request.Address];
+        var spec = new TcpSegmentSpec
+        {
+            Source = source,
+            Destination = probe.Request.Address,
+            SourcePort = _sourcePort,
+            DestinationPort = probe.Request.Port,
+            SequenceNumber = probe.Seq + 1,
+            Flags = TcpFlags.Rst,
+            Window = 0,
+        };
+        channel.SendSegment(spec, mac, _buffer);
+    }
+
+    private sealed class Probe
+    {
+        public Probe(ProbeRequest request, uint seq)
+        {
+            Request = request;
+            Seq = seq;
+        }
+
+        public ProbeRequest Request { get; }
+        public uint Seq { get; }
+        public int Attempts { get; set; }
+        public long LastSent { get; set; }
+        public bool Done { get; set; }
+        public IPAddress? Source { get; set; }
+    }
+
+    /// <summary>What sends and receives on one interface: a pcap capture (answers; frames out on Ethernet) and, on loopback, raw sockets.</summary>
+    internal sealed class Channel : IDisposable
+    {
+        private Socket? _raw4;
+        private Socket? _raw6;
+
+        private Channel(string name, LiveCapture capture, bool loopback)
+        {
+            Name = name;
+            Capture = capture;
+            Loopback = loopback;
+        }
+
+        public string Name { get; }
+        public LiveCapture Capture { get; }
+        public bool Loopback { get; }
+        public byte[]? Mac { get; set; }
+
+        public static Channel Open(ProbeRoute route, ushort sourcePort)
+        {
+            // Only what can be an answer: TCP to our source port, and ICMP errors.
+            var capture = LiveCapture.Open(new LiveCaptureOptions
+            {
+                Interfaces = new[] { route.Interface },
+                Filter = $"(tcp dst port {sourcePort}) or icmp or icmp6 or arp",
+                SnapLength = 512,
+                ReadTimeout = 1,
+            });
+            return new Channel(route.Interface, capture, route.Loopback);
+        }
+
+        public void SendSegment(TcpSegmentSpec spec, byte[]? mac, byte[] buffer)
+        {
+            bool v6 = spec.Destination.AddressFamily == AddressFamily.InterNetworkV6;
+            if (!Loopback)
+            {
+                int n = PacketBuilder.WriteEthernet(buffer, mac!, Mac!, v6 ? (ushort)0x86DD : (ushort)0x0800);
+                n += PacketBuilder.WriteIPPacket(spec, buffer.AsSpan(n));
+                Capture.Send(0, buffer.AsSpan(0, n));
+                return;
+            }
+            int length = PacketBuilder.WriteIPPacket(spec, buffer);
+            try
+            {
+                if (v6)
+                {
+                    // IPv6 raw sockets take the TCP header only; the kernel writes the IPv6 header around it.
+                    _raw6 ??= RawSocket(AddressFamily.InterNetworkV6, spec.Source);
+                    _raw6.SendTo(buffer.AsSpan(40, length - 40), SocketFlags.None, new IPEndPoint(spec.Destination, 0));
+                }
+                else
+                {
+                    _raw4 ??= RawSocket(AddressFamily.InterNetwork, spec.Source);
+                    _raw4.SendTo(buffer.AsSpan(0, length), SocketFlags.None, new IPEndPoint(spec.Destination, 0));
+                }
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.AccessDenied)
+            {
+                throw new CaptureDeviceException(CaptureDeviceFault.PermissionDenied, Name, $"Not permitted to send raw packets on '{Name}'. {CaptureDeviceException.PermissionHint}", inner: e);
+            }
+        }
+
+        public void Dispose()
+        {
+            _raw4?.Dispose();
+            _raw6?.Dispose();
+            Capture.Dispose();
+        }
+
+        private Socket RawSocket(AddressFamily family, IPAddress source)
+        {
+            try
+            {
+                var s = new Socket(family, SocketType.Raw, ProtocolType.Tcp);
+                if (family == AddressFamily.InterNetwork)
+                {
+                    s.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.HeaderIncluded, true);
+                }
+                else
+                {
+                    s.Bind(new IPEndPoint(source, 0));
+                }
+                return s;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.AccessDenied or SocketError.OperationNotSupported)
+            {
+                throw new CaptureDeviceException(CaptureDeviceFault.PermissionDenied, Name, $"Not permitted to open a raw socket for '{Name}'. {CaptureDeviceException.PermissionHint}", inner: e);
+            }
+        }
+    }
+}
+
+/// <summary>An ICMP or ICMPv6 error that quotes a TCP segment: who sent it, why, and the quoted addresses, ports and sequence number.</summary>
+internal readonly record struct IcmpError(IPAddress Sender, string? Reason, IPAddress InnerSource, IPAddress InnerDestination, ushort InnerSourcePort, ushort InnerDestinationPort, uint InnerSequence)
+{
+    public static bool TryParse(LinkType linkType, ReadOnlySpan<byte> frame, out IcmpError error)
+    {
+        error = default;
+        if (!TryFindIP(linkType, frame, out int ip) || frame.Length < ip + 20)
+        {
+            return false;
+        }
+        var p = frame[ip..];
+        int version = p[0] >> 4;
+        if (version == 4)
+        {
+            int ihl = (p[0] & 0xF) * 4;
+            if (p[9] != 1 || p.Length < ihl + 8 + 20 + 8)
+            {
+                return false;
+            }
+            var icmp = p[ihl..];
+            string? reason = (icmp[0], icmp[1]) switch
+            {
+                (3, 0) => "icmp-net-unreachable",
+                (3, 1) => "icmp-host-unreachable",
+                (3, 2) => "icmp-protocol-unreachable",
+                (3, 3) => "icmp-port-unreachable",
+                (3, 9) => "icmp-net-prohibited",
+                (3, 10) => "icmp-host-prohibited",
+                (3, 13) => "icmp-admin-prohibited",
+                (11, _) => "icmp-time-exceeded",
+                _ => null,
+            };
+            var inner = icmp[8..];
+            int innerIhl = (inner[0] & 0xF) * 4;
+            if (inner[0] >> 4 != 4 || inner[9] != 6 || inner.Length < innerIhl + 8)
+            {
+                return false;
+            }
+            var tcp = inner[innerIhl..];
+            error = new IcmpError(new IPAddress(p.Slice(12, 4)), reason, new IPAddress(inner.Slice(12, 4)), new IPAddress(inner.Slice(16, 4)),
+                BinaryPrimitives.ReadUInt16BigEndian(tcp), BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]), BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]));
+            return true;
+        }
+        if (version == 6 && p.Length >= 40 + 8 + 40 + 8 && p[6] == 58)
+        {
+            var icmp = p[40..];
+            string? reason = (icmp[0], icmp[1]) switch
+            {
+                (1, 0) => "icmp6-no-route",
+                (1, 1) => "icmp6-admin-prohibited",
+                (1, 2) => "icmp6-beyond-scope",
+                (1, 3) => "icmp6-address-unreachable",
+                (1, 4) => "icmp6-port-unreachable",
+                (1, 5) => "icmp6-source-policy-failed",
+                (1, 6) => "icmp6-reject-route",
+                (3, _) => "icmp6-time-exceeded",
+                _ => null,
+            };
+            if (reason is null)
+            {
+                return false;
+            }
+            var inner = icmp[8..];
+            if (inner[0] >> 4 != 6 || inner[6] != 6)
+            {
+                return false;
+            }
+            var tcp = inner[40..];
+            error = new IcmpError(new IPAddress(p.Slice(8, 16)), reason, new IPAddress(inner.Slice(8, 16)), new IPAddress(inner.Slice(24, 16)),
+                BinaryPrimitives.ReadUInt16BigEndian(tcp), BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]), BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]));
+            return true;
+        }
+        return false;
+    }
+
+    private static bool TryFindIP(LinkType linkType, ReadOnlySpan<byte> f, out int offset)
+    {
+        offset = 0;
+        switch (linkType)
+        {
+            case LinkType.Ethernet:
+                offset = 12;
+                while (f.Length >= offset + 2 && BinaryPrimitives.ReadUInt16BigEndian(f[offset..]) is 0x8100 or 0x88A8)
+                {
+                    offset += 4;
+                }
+                if (f.Length < offset + 2 || BinaryPrimitives.ReadUInt16BigEndian(f[offset..]) is not (0x0800 or 0x86DD))
+                {
+                    return false;
+                }
+                offset += 2;
+                return true;
+            case LinkType.LinuxSll:
+                offset = 16;
+                return f.Length > 16;
+            case LinkType.LinuxSll2:
+                offset = 20;
+                return f.Length > 20;
+            case LinkType.Null:
+            case LinkType.Loop:
+                offset = 4;
+                return f.Length > 4;
+            case LinkType.Raw:
+            case LinkType.RawBsd:
+            case LinkType.RawOpenBsd:
+            case LinkType.IPv4:
+            case LinkType.IPv6:
+                return f.Length > 0;
+            default:
+                return false;
+        }
+    }
+}

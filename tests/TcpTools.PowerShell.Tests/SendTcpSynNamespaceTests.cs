@@ -1,0 +1,160 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+using System.Net.Sockets;
+using TcpTools.PowerShell.Tests.Lab;
+
+namespace TcpTools.PowerShell.Tests;
+
+/// <summary>
+/// Send-TcpSyn against a real Linux host in a namespace with a listening port, a closed port, a port nftables
+/// drops and a port it rejects with ICMP port unreachable; Send-TcpSyn runs in the client namespace.
+/// </summary>
+[Trait("Category", "Namespace")]
+public class SendTcpSynNamespaceTests
+{
+    private const int Listening = 7001, Closed = 7002, Dropped = 7003, Rejected = 7004, Prohibited = 7005;
+
+    private static Dictionary<string, object?> Vars(params (string Name, object? Value)[] vars) => vars.ToDictionary(v => v.Name, v => v.Value);
+
+    private static void Firewall(NetworkLab lab) => lab.Nft(lab.Server, $$"""
+        table inet tt {
+          chain in {
+            type filter hook input priority 0;
+            tcp dport {{Dropped}} drop
+            tcp dport {{Rejected}} reject with icmpx type port-unreachable
+            tcp dport {{Prohibited}} reject with icmpx type admin-prohibited
+          }
+        }
+        """);
+
+    [NamespaceTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Every_probe_is_classified_as_the_host_answers(bool ipv6)
+    {
+        using var lab = new NetworkLab();
+        Firewall(lab);
+        using var listener = lab.Listen(lab.Server, ipv6, Listening);
+        using var dir = new TempDir();
+        var capture = lab.StartCapture(lab.Server, Path.Combine(dir.Path, "server.pcap"));
+        var server = NetworkLab.Address(false, ipv6);
+        string target = ipv6 ? $"[{server}]:{Listening},{Closed},{Dropped},{Rejected},{Prohibited}" : $"{server}:{Listening},{Closed},{Dropped},{Rejected},{Prohibited}";
+        using var run = LivePowerShell.RunToEnd(lab.Client, "Send-TcpSyn -Target $t -Timeout 0.5 -Retries 1", Vars(("t", target)));
+        run.AssertNoErrors();
+        System.Threading.Thread.Sleep(200);
+        capture.Stop();
+        var results = run.Items<TcpProbeResult>().Select(i => i.Item).ToDictionary(r => (int)r.Port);
+
+        Assert.Equal(5, results.Count);
+        Assert.All(results.Values, r => Assert.Equal(server, r.Address));
+        var open = results[Listening];
+        Assert.Equal((TcpProbeStatus.Open, "syn-ack"), (open.Status, open.Reason));
+        Assert.Equal(64, open.Ttl);
+        Assert.NotNull(open.Options?.MaximumSegmentSize);
+        Assert.NotNull(open.Options?.WindowScale);
+        Assert.True(open.Options!.SackPermitted);
+        Assert.NotNull(open.Options.TimestampValue);
+        Assert.NotNull(open.Rtt);
+        Assert.Equal((TcpProbeStatus.Closed, "reset"), (results[Closed].Status, results[Closed].Reason));
+        Assert.Equal((TcpProbeStatus.Filtered, "no-response", 2), (results[Dropped].Status, results[Dropped].Reason, results[Dropped].Attempts));
+        Assert.Null(results[Dropped].Rtt);
+        Assert.Equal(TcpProbeStatus.Filtered, results[Rejected].Status);
+        Assert.Equal(ipv6 ? "icmp6-port-unreachable" : "icmp-port-unreachable", results[Rejected].Reason);
+        Assert.Equal(server, results[Rejected].ReasonAddress);
+        Assert.Equal(ipv6 ? "icmp6-admin-prohibited" : "icmp-admin-prohibited", results[Prohibited].Reason);
+
+        // The half-open connection was torn down: the server saw our RST after its SYN-ACK, and no socket is left.
+        var seen = PowerShellRun.Invoke($"Get-TcpSegment -Path $p | Where-Object {{ $_.DestinationPort -eq {Listening} -or $_.SourcePort -eq {Listening} }} | ForEach-Object FlagsText",
+            variables: Vars(("p", capture.File))).AssertNoErrors().Output.Select(o => (string)o.BaseObject).ToList();
+        Assert.Equal("S", seen[0]);
+        Assert.Equal("S.", seen[1]);
+        Assert.Contains("R", seen.Skip(2));
+        Assert.DoesNotContain(lab.Sockets(lab.Server), s => s.Local.Port == Listening);
+    }
+
+    [NamespaceFact]
+    public void Quiet_gives_true_or_false_per_probe_and_objects_from_the_pipeline_bind()
+    {
+        using var lab = new NetworkLab();
+        using var listener = lab.Listen(lab.Server, false, Listening);
+        using var run = LivePowerShell.RunToEnd(lab.Client, $$"""
+            Send-TcpSyn "{{NetworkLab.ServerV4}}:{{Listening}}" -Quiet
+            Send-TcpSyn "{{NetworkLab.ServerV4}}:{{Closed}}" -Quiet
+            [pscustomobject]@{ ComputerName = '{{NetworkLab.ServerV4}}'; Port = {{Listening}} }, [pscustomobject]@{ ComputerName = '{{NetworkLab.ServerV4}}'; Port = '{{Closed}}' } |
+                Send-TcpSyn -Timeout 0.5 | ForEach-Object { "$($_.Port)=$($_.Status)" }
+            """);
+        run.AssertNoErrors();
+        var output = run.Items<object>().Select(i => i.Item).ToList();
+        Assert.Equal(new object[] { true, false, $"{Listening}=Open", $"{Closed}=Closed" }, output);
+    }
+
+    [NamespaceFact]
+    public void Bad_targets_get_their_own_errors_and_the_others_still_run()
+    {
+        using var lab = new NetworkLab();
+        using var listener = lab.Listen(lab.Server, false, Listening);
+        // The name lookup runs in the client namespace, which has no route to any DNS server: it fails locally.
+        using var run = LivePowerShell.RunToEnd(lab.Client, $$"""
+            Send-TcpSyn -Target 'no-such-host.invalid:80', '{{NetworkLab.ServerV4}}:99999', '[fd00::1:80', '224.0.0.1:80', '{{NetworkLab.ServerV4}}', '{{NetworkLab.ServerV4}}:{{Listening}}' -Timeout 0.5
+            """);
+        var errors = run.Errors.Select(e => (e.FullyQualifiedErrorId.Split(',')[0], e.CategoryInfo.Category, (string)e.TargetObject)).ToList();
+        Assert.Equal(new[]
+        {
+            ("TargetNotResolved", ErrorCategory.ObjectNotFound, "no-such-host.invalid:80"),
+            ("InvalidTarget", ErrorCategory.InvalidArgument, $"{NetworkLab.ServerV4}:99999"),
+            ("InvalidTarget", ErrorCategory.InvalidArgument, "[fd00::1:80"),
+            ("TargetRefused", ErrorCategory.InvalidArgument, "224.0.0.1:80"),
+            ("TargetHasNoPort", ErrorCategory.InvalidArgument, NetworkLab.ServerV4),
+        }, errors);
+        var result = Assert.Single(run.Items<TcpProbeResult>()).Item;
+        Assert.Equal(TcpProbeStatus.Open, result.Status);
+    }
+
+    [NamespaceFact]
+    public void WhatIf_sends_nothing()
+    {
+        using var lab = new NetworkLab();
+        using var dir = new TempDir();
+        var capture = lab.StartCapture(lab.Server, Path.Combine(dir.Path, "whatif.pcap"), "tcp or icmp or arp or icmp6");
+        using var run = LivePowerShell.RunToEnd(lab.Client, $"Send-TcpSyn '{NetworkLab.ServerV4}:{Listening},{Closed}' -WhatIf");
+        run.AssertNoErrors();
+        System.Threading.Thread.Sleep(300);
+        capture.Stop();
+        Assert.Empty(run.Items<TcpProbeResult>());
+        var frames = PowerShellRun.Invoke("@(Get-TcpSegment -Path $p).Count", variables: Vars(("p", capture.File))).AssertNoErrors();
+        Assert.Equal(0, (int)frames.Output[0].BaseObject);
+        Assert.Contains("0 packets captured", capture.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Loopback_probes_go_through_a_raw_socket_and_are_answered()
+    {
+        if (!NetworkLab.CanRun && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return; // needs root (raw sockets and pcap); CI runs as root
+        }
+        using var v4 = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        v4.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        v4.Listen();
+        using var v6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+        v6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        v6.Listen();
+        int p4 = ((IPEndPoint)v4.LocalEndPoint!).Port, p6 = ((IPEndPoint)v6.LocalEndPoint!).Port;
+        // A port just closed: bound, then released.
+        int closed;
+        using (var c = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            c.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            closed = ((IPEndPoint)c.LocalEndPoint!).Port;
+        }
+        var run = PowerShellRun.Invoke($"Send-TcpSyn '127.0.0.1:{p4},{closed}' -Timeout 0.5; Send-TcpSyn '[::1]:{p6}' -Timeout 0.5").AssertNoErrors();
+        var results = run.Objects<TcpProbeResult>().ToDictionary(r => (r.Address.ToString(), (int)r.Port), r => r.Status);
+        Assert.Equal(TcpProbeStatus.Open, results[("127.0.0.1", p4)]);
+        Assert.Equal(TcpProbeStatus.Closed, results[("127.0.0.1", closed)]);
+        Assert.Equal(TcpProbeStatus.Open, results[("::1", p6)]);
+    }
+}
