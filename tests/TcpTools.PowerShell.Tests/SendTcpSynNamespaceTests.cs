@@ -86,10 +86,12 @@ public class SendTcpSynNamespaceTests
             Send-TcpSyn "{{NetworkLab.ServerV4}}:{{Closed}}" -Quiet
             [pscustomobject]@{ ComputerName = '{{NetworkLab.ServerV4}}'; Port = {{Listening}} }, [pscustomobject]@{ ComputerName = '{{NetworkLab.ServerV4}}'; Port = '{{Closed}}' } |
                 Send-TcpSyn -Timeout 0.5 | ForEach-Object { "$($_.Port)=$($_.Status)" }
+            [ipaddress]'{{NetworkLab.ServerV4}}' | Send-TcpSyn -Port {{Listening}} -Quiet
+            Send-TcpSyn "{{NetworkLab.ServerV4}}:{{Listening}},{{Closed}}" | Where-Object Status -eq Open | Send-TcpSyn | ForEach-Object { "again $($_.Port)=$($_.Status)" }
             """);
         run.AssertNoErrors();
         var output = run.Items<object>().Select(i => i.Item).ToList();
-        Assert.Equal(new object[] { true, false, $"{Listening}=Open", $"{Closed}=Closed" }, output);
+        Assert.Equal(new object[] { true, false, $"{Listening}=Open", $"{Closed}=Closed", true, $"again {Listening}=Open" }, output);
     }
 
     [NamespaceFact]

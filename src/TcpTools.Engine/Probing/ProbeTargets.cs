@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 
@@ -76,6 +77,11 @@ public static class ProbeTargets
         if (host.Length == 0)
         {
             error = $"'{text}' names no host.";
+            return false;
+        }
+        if (host.All(char.IsAsciiDigit))
+        {
+            error = $"'{host}' is a number, not a host (PowerShell splits an unquoted 'host:80,443' at the comma: quote the target).";
             return false;
         }
         if (!IsPlausibleHost(host))

@@ -198,7 +198,9 @@ public static class RouteResolver
         foreach (string line in File.ReadLines(path).Skip(1))
         {
             var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length >= 6 && f[5] == nic && f[2] == "0x2" && IPAddress.TryParse(f[0], out var ip))
+            // ATF_COM (0x2): complete, which permanent (static) entries (0x6) also are.
+            if (f.Length >= 6 && f[5] == nic && int.TryParse(f[2].Replace("0x", "", StringComparison.Ordinal), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int flags)
+                && (flags & 0x2) != 0 && IPAddress.TryParse(f[0], out var ip))
             {
                 table[ip] = f[3].Split(':').Select(x => byte.Parse(x, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
             }

@@ -14,8 +14,15 @@ namespace TcpTools.Engine.Probing;
 /// <summary>How a SYN scan runs.</summary>
 public sealed class SynScanOptions
 {
-    /// <summary>How long to wait for an answer to each SYN before sending it again (or giving up).</summary>
+    /// <summary>
+    /// The longest wait for an answer to a SYN before sending it again (or giving up). Once answers come, the wait
+    /// adapts to the measured round trip (smoothed RTT + 4 × its variation, as RFC 6298 computes a TCP
+    /// retransmission timeout), never below <see cref="MinTimeout"/> nor above this.
+    /// </summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The shortest adaptive wait (100 ms, as nmap's --min-rtt-timeout).</summary>
+    public TimeSpan MinTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>SYNs sent again after a timeout before a port counts as Filtered.</summary>
     public int Retries { get; init; } = 1;
@@ -49,6 +56,7 @@ public sealed class SynScanner : IDisposable
     private readonly ushort _sourcePort;
     private readonly Dictionary<string, Channel> _channels = new();
     private readonly Dictionary<IPAddress, (Channel Channel, byte[]? Mac, IPAddress Source)> _paths = new();
+    private readonly Dictionary<IPAddress, byte[]> _neighbors = new();
     private readonly byte[] _buffer = new byte[128];
     private readonly byte[] _synOptions;
 
@@ -84,7 +92,16 @@ public sealed class SynScanner : IDisposable
             channel = Channel.Open(route, _sourcePort);
             _channels[route.Interface] = channel;
         }
-        byte[]? mac = route.Loopback ? null : RouteResolver.ResolveNeighbor(channel.Capture, 0, route, route.NextHop(address), TimeSpan.FromSeconds(3));
+        byte[]? mac = null;
+        if (!route.Loopback)
+        {
+            var hop = route.NextHop(address);
+            if (!_neighbors.TryGetValue(hop, out mac))
+            {
+                mac = RouteResolver.ResolveNeighbor(channel.Capture, 0, route, hop, TimeSpan.FromSeconds(3));
+                _neighbors[hop] = mac; // a gateway is asked once for all the targets behind it
+            }
+        }
         if (!route.Loopback && channel.Mac is null)
         {
             channel.Mac = route.SourceMac;
@@ -102,21 +119,24 @@ public sealed class SynScanner : IDisposable
         var pending = new Queue<Probe>();
         foreach (var r in requests)
         {
-            if (!probes.ContainsKey((r.Address, r.Port)))
+            if (!probes.ContainsKey((Key(r.Address), r.Port)))
             {
                 var p = new Probe(r, (uint)Random.Shared.NextInt64(0, 1L << 32));
-                probes[(r.Address, r.Port)] = p;
+                probes[(Key(r.Address), r.Port)] = p;
                 pending.Enqueue(p);
             }
         }
-        var timeouts = new Queue<(long Due, Probe Probe, int Attempt)>();
-        long timeoutTicks = (long)(_options.Timeout.TotalSeconds * Stopwatch.Frequency);
+        var timeouts = new PriorityQueue<(Probe Probe, int Attempt), long>();
+        long maxTimeoutTicks = (long)(_options.Timeout.TotalSeconds * Stopwatch.Frequency);
+        long minTimeoutTicks = Math.Min(maxTimeoutTicks, (long)(_options.MinTimeout.TotalSeconds * Stopwatch.Frequency));
+        long timeoutTicks = maxTimeoutTicks; // until the first answer: the maximum
+        double srtt = 0, rttvar = 0;
         var clock = Stopwatch.StartNew();
         long sentInBucket = 0;
         int decided = 0, total = probes.Count;
         long nextProgress = 0;
 
-        void Decide(Probe p, TcpProbeStatus status, string reason, IPAddress? reasonAddress, TcpSegment? response)
+        void Decide(Probe p, TcpProbeStatus status, string reason, IPAddress? reasonAddress, TcpSegment? response, long answeredUnixNs)
         {
             if (p.Done)
             {
@@ -124,7 +144,24 @@ public sealed class SynScanner : IDisposable
             }
             p.Done = true;
             decided++;
-            TimeSpan? rtt = response != null || reasonAddress != null ? TimeSpan.FromTicks((clock.ElapsedTicks - p.LastSent) * TimeSpan.TicksPerSecond / Stopwatch.Frequency) : null;
+            if (p.Attempts == 1 && answeredUnixNs > 0)
+            {
+                // Karn: only unambiguous samples (answers to a SYN sent once). RFC 6298's smoothing.
+                double sample = (double)Math.Max(0, answeredUnixNs - p.SentUnixNs) * Stopwatch.Frequency / 1e9;
+                if (srtt == 0)
+                {
+                    srtt = sample;
+                    rttvar = sample / 2;
+                }
+                else
+                {
+                    rttvar = 0.75 * rttvar + 0.25 * Math.Abs(srtt - sample);
+                    srtt = 0.875 * srtt + 0.125 * sample;
+                }
+                timeoutTicks = Math.Clamp((long)(srtt + 4 * rttvar), minTimeoutTicks, maxTimeoutTicks);
+            }
+            // The round trip on the wire: from the SYN's send to the answer's capture timestamp (same clock).
+            TimeSpan? rtt = answeredUnixNs > 0 ? TimeSpan.FromTicks(Math.Max(0, answeredUnixNs - p.SentUnixNs) / 100) : null;
             onResult(new TcpProbeResult(p.Request.Target, p.Request.Address, p.Request.Port, status, reason, reasonAddress, rtt, p.Attempts, _sourcePort, response));
         }
 
@@ -135,9 +172,9 @@ public sealed class SynScanner : IDisposable
             long allowed = now * _options.Rate / Stopwatch.Frequency + 1 - sentInBucket;
 
             // Timeouts first: a retransmission, or the verdict "no answer".
-            while (timeouts.Count > 0 && timeouts.Peek().Due <= now)
+            while (timeouts.TryPeek(out var head, out long due) && due <= now)
             {
-                var (_, probe, attempt) = timeouts.Peek();
+                var (probe, attempt) = head;
                 if (probe.Done || attempt != probe.Attempts)
                 {
                     timeouts.Dequeue();
@@ -146,7 +183,7 @@ public sealed class SynScanner : IDisposable
                 if (probe.Attempts > _options.Retries)
                 {
                     timeouts.Dequeue();
-                    Decide(probe, TcpProbeStatus.Filtered, "no-response", null, null);
+                    Decide(probe, TcpProbeStatus.Filtered, "no-response", null, null, 0);
                     continue;
                 }
                 if (allowed <= 0)
@@ -155,7 +192,7 @@ public sealed class SynScanner : IDisposable
                 }
                 timeouts.Dequeue();
                 Send(probe, now);
-                timeouts.Enqueue((now + timeoutTicks, probe, probe.Attempts));
+                timeouts.Enqueue((probe, probe.Attempts), now + timeoutTicks);
                 allowed--;
                 sentInBucket++;
                 busy = true;
@@ -165,7 +202,7 @@ public sealed class SynScanner : IDisposable
             {
                 var probe = pending.Dequeue();
                 Send(probe, now);
-                timeouts.Enqueue((now + timeoutTicks, probe, probe.Attempts));
+                timeouts.Enqueue((probe, probe.Attempts), now + timeoutTicks);
                 allowed--;
                 sentInBucket++;
                 busy = true;
@@ -187,7 +224,7 @@ public sealed class SynScanner : IDisposable
             if (!busy && decided < total)
             {
                 // Sleep in the capture until an answer, the next send slot or the next timeout, whichever is first.
-                long next = timeouts.Count > 0 ? timeouts.Peek().Due : long.MaxValue;
+                long next = timeouts.TryPeek(out _, out long firstDue) ? firstDue : long.MaxValue;
                 if (pending.Count > 0)
                 {
                     next = Math.Min(next, (sentInBucket * Stopwatch.Frequency) / _options.Rate);
@@ -203,6 +240,9 @@ public sealed class SynScanner : IDisposable
         progress?.Invoke(decided, total);
     }
 
+    /// <summary>Addresses as answers carry them: without an IPv6 scope id (fe80::1%eth0 is answered by fe80::1).</summary>
+    private static IPAddress Key(IPAddress a) => a.AddressFamily == AddressFamily.InterNetworkV6 && a.ScopeId != 0 ? new IPAddress(a.GetAddressBytes()) : a;
+
     public void Dispose()
     {
         foreach (var c in _channels.Values)
@@ -217,6 +257,7 @@ public sealed class SynScanner : IDisposable
         var (channel, mac, source) = _paths[probe.Request.Address];
         probe.Attempts++;
         probe.LastSent = now;
+        probe.SentUnixNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
         probe.Source = source;
         var spec = new TcpSegmentSpec
         {
@@ -234,7 +275,7 @@ public sealed class SynScanner : IDisposable
     }
 
     private void Classify(Channel channel, in CapturedFrame frame, ReadOnlySpan<byte> data, Dictionary<(IPAddress, ushort), Probe> probes,
-        Action<Probe, TcpProbeStatus, string, IPAddress?, TcpSegment?> decide)
+        Action<Probe, TcpProbeStatus, string, IPAddress?, TcpSegment?, long> decide)
     {
         var status = PacketDecoder.TryDecode(frame.LinkType, data, out DecodedTcp tcp);
         if (status == DecodeStatus.Tcp)
@@ -244,7 +285,7 @@ public sealed class SynScanner : IDisposable
                 return;
             }
             var from = tcp.SourceAddress.ToIPAddress();
-            if (!probes.TryGetValue((from, tcp.SourcePort), out var probe) || probe.Done
+            if (!probes.TryGetValue((Key(from), tcp.SourcePort), out var probe) || probe.Done
                 || !tcp.DestinationAddress.Equals(IPAddressValue.FromIPAddress(probe.Source!)))
             {
                 return;
@@ -253,20 +294,20 @@ public sealed class SynScanner : IDisposable
             if ((tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == (TcpFlags.Syn | TcpFlags.Ack) && acksOurSyn)
             {
                 var response = TcpSegment.Create(frame, data, tcp, null, channel.Name);
-                decide(probe, TcpProbeStatus.Open, "syn-ack", null, response);
+                decide(probe, TcpProbeStatus.Open, "syn-ack", null, response, frame.UnixTimeNanoseconds);
                 TearDown(channel, probe);
             }
             else if ((tcp.Flags & TcpFlags.Rst) != 0 && acksOurSyn)
             {
-                decide(probe, TcpProbeStatus.Closed, "reset", null, TcpSegment.Create(frame, data, tcp, null, channel.Name));
+                decide(probe, TcpProbeStatus.Closed, "reset", null, TcpSegment.Create(frame, data, tcp, null, channel.Name), frame.UnixTimeNanoseconds);
             }
             return;
         }
         if (IcmpError.TryParse(frame.LinkType, data, out var icmp) && icmp.InnerSourcePort == _sourcePort
-            && probes.TryGetValue((icmp.InnerDestination, icmp.InnerDestinationPort), out var quoted) && !quoted.Done
+            && probes.TryGetValue((Key(icmp.InnerDestination), icmp.InnerDestinationPort), out var quoted) && !quoted.Done
             && icmp.InnerSequence == quoted.Seq && quoted.Source != null && icmp.InnerSource.Equals(quoted.Source) && icmp.Reason != null)
         {
-            decide(quoted, TcpProbeStatus.Filtered, icmp.Reason, icmp.Sender, null);
+            decide(quoted, TcpProbeStatus.Filtered, icmp.Reason, icmp.Sender, null, frame.UnixTimeNanoseconds);
         }
     }
 
@@ -299,6 +340,7 @@ public sealed class SynScanner : IDisposable
         public uint Seq { get; }
         public int Attempts { get; set; }
         public long LastSent { get; set; }
+        public long SentUnixNs { get; set; }
         public bool Done { get; set; }
         public IPAddress? Source { get; set; }
     }
@@ -307,7 +349,7 @@ public sealed class SynScanner : IDisposable
     internal sealed class Channel : IDisposable
     {
         private Socket? _raw4;
-        private Socket? _raw6;
+        private readonly Dictionary<IPAddress, Socket> _raw6 = new();
 
         private Channel(string name, LiveCapture capture, bool loopback)
         {
@@ -350,8 +392,13 @@ public sealed class SynScanner : IDisposable
                 if (v6)
                 {
                     // IPv6 raw sockets take the TCP header only; the kernel writes the IPv6 header around it.
-                    _raw6 ??= RawSocket(AddressFamily.InterNetworkV6, spec.Source);
-                    _raw6.SendTo(buffer.AsSpan(40, length - 40), SocketFlags.None, new IPEndPoint(spec.Destination, 0));
+                    // One socket per source address: the kernel writes the IPv6 header with the bound source.
+                    if (!_raw6.TryGetValue(spec.Source, out var raw6))
+                    {
+                        raw6 = RawSocket(AddressFamily.InterNetworkV6, spec.Source);
+                        _raw6[spec.Source] = raw6;
+                    }
+                    raw6.SendTo(buffer.AsSpan(40, length - 40), SocketFlags.None, new IPEndPoint(spec.Destination, 0));
                 }
                 else
                 {
@@ -368,7 +415,10 @@ public sealed class SynScanner : IDisposable
         public void Dispose()
         {
             _raw4?.Dispose();
-            _raw6?.Dispose();
+            foreach (var raw in _raw6.Values)
+            {
+                raw.Dispose();
+            }
             Capture.Dispose();
         }
 

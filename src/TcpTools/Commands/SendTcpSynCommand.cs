@@ -26,6 +26,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
     /// <summary>"host", "host:80", "host:80,443,8000-8100", "[fd00::1]:443"; strings or objects with ComputerName from the pipeline.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ComputerName", "HostName", "Host", "IPAddress", "Address")]
+    [ProbeTargetTransformation]
     [ValidateNotNullOrEmpty]
     public string[] Target { get; set; } = Array.Empty<string>();
 
@@ -34,7 +35,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
     [Alias("RemotePort")]
     public string[]? Port { get; set; }
 
-    /// <summary>How long to wait for an answer before sending the SYN again (a number is seconds; default 1).</summary>
+    /// <summary>The longest wait for an answer before sending the SYN again (adaptive below it; a number is seconds; default 1).</summary>
     [Parameter]
     [SecondsToTimeSpan]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
@@ -51,6 +52,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
 
     /// <summary>The source port of the probes (default: random, 40000-59999).</summary>
     [Parameter]
+    [ValidateRange(1, 65535)]
     public ushort SourcePort { get; set; }
 
     /// <summary>Send on this interface rather than the one the routing table picks.</summary>
@@ -152,6 +154,10 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
             var ready = new List<ProbeRequest>(_requests.Count);
             foreach (var group in _requests.GroupBy(r => r.Address))
             {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
                 try
                 {
                     _scanner.Prepare(group.Key);
@@ -248,9 +254,51 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
         {
             WriteError(new ErrorRecord(new SocketException((int)SocketError.HostNotFound), "TargetNotResolved", ErrorCategory.ObjectNotFound, text)
             {
-                ErrorDetails = new ErrorDetails($"'{host}' has no {(IPv4 ? "IPv4 (A)" : IPv6 ? "IPv6 (AAAA)" : "")} address."),
+                ErrorDetails = new ErrorDetails($"'{host}' has no {(IPv4 ? "IPv4 (A) address" : IPv6 ? "IPv6 (AAAA) address" : "address")}."),
             });
         }
         return chosen;
+    }
+}
+
+/// <summary>
+/// Lets -Target take what the pipeline carries: IPAddress values, TcpProbeResult objects (their address and port),
+/// and objects with a ComputerName, HostName, Host, IPAddress or Address property, instead of their ToString().
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ProbeTargetTransformationAttribute : ArgumentTransformationAttribute
+{
+    private static readonly string[] s_hostProperties = { "ComputerName", "HostName", "Host", "IPAddress", "Address" };
+
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        if (inputData is object[] many)
+        {
+            return many.Select(One).ToArray();
+        }
+        return One(inputData);
+    }
+
+    private static object One(object item)
+    {
+        object value = item is PSObject ps ? ps.BaseObject : item;
+        switch (value)
+        {
+            case string:
+                return value;
+            case IPAddress ip:
+                return ip.ToString();
+            case TcpProbeResult r:
+                return r.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{r.Address}]:{r.Port}" : $"{r.Address}:{r.Port}";
+        }
+        var wrapped = item as PSObject ?? PSObject.AsPSObject(item);
+        foreach (string name in s_hostProperties)
+        {
+            if (wrapped.Properties[name]?.Value is { } host)
+            {
+                return (host is PSObject inner ? inner.BaseObject : host).ToString() ?? "";
+            }
+        }
+        return item;
     }
 }
