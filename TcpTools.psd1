@@ -15,6 +15,9 @@
         'Get-TcpCaptureDevice'
         'Get-TcpFlow'
         'Get-TcpSegment'
+        'New-TcpSegment'
+        'Send-TcpReset'
+        'Send-TcpSegment'
         'Send-TcpSyn'
     )
     FunctionsToExport    = @()

@@ -2,7 +2,7 @@
 # Full-port SYN scan (issue 5): Send-TcpSyn, nmap -sS and masscan scan every port of one namespace host at the
 # same packet rate, one after another in one run; wall time and accuracy against the truth.
 #
-#   sudo bench/scan.sh [RATE=20000]
+#   sudo bench/scan.sh [RATE=20000]   (several: for r in 20000 50000 100000; do sudo bench/scan.sh $r; done)
 #
 # The target host (namespace ttscans<pid>, 198.18.2.2 / fd00:198:18:2::2 is not used) listens on OPEN ports,
 # drops 40000-40999 with nftables (filtered: no answer) and rejects 41000-41099 with ICMP port unreachable
@@ -52,12 +52,15 @@ echo "== target $SIP: open {$truth_open}, filtered 40000-41099 (1000 dropped, 10
 time_it() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>>"$WORK/stderr"; e=$(date +%s.%N); echo "$s $e" | awk '{printf "%.2f", $2 - $1}'; }
 
 # --- tcptools
-t_tt=$(time_it ip netns exec $C "$TCPTOOLS" -Command "Send-TcpSyn -Target $SIP -Port 1-65535 -Rate $RATE -Timeout 1 -Retries 1 | ForEach-Object { '{0} {1}' -f \$_.Port, \$_.Status } | Set-Content $WORK/tt.txt")
+# Like nmap, which lists the interesting ports and counts the closed ones, it writes Open and Filtered probes
+# and counts every outcome in its -Verbose summary.
+t_tt=$(time_it ip netns exec $C "$TCPTOOLS" -Command "\$r = Send-TcpSyn -Target $SIP -Port 1-65535 -Rate $RATE -Timeout 1 -Retries 1 -Status Open, Filtered -Verbose 4>$WORK/tt-verbose.txt; [IO.File]::WriteAllLines('$WORK/tt.txt', [string[]]\$r.ForEach({ '{0} {1}' -f \$_.Port, \$_.Status }))")
 tt_open=$(awk '$2=="Open"{print $1}' $WORK/tt.txt | sort -n | tr '\n' ' ')
-tt_closed=$(awk '$2=="Closed"' $WORK/tt.txt | wc -l)
+tt_closed=$(grep -o '[0-9]* closed' $WORK/tt-verbose.txt | grep -o '[0-9]*')
 tt_filtered=$(awk '$2=="Filtered"' $WORK/tt.txt | wc -l)
 tt_filtered_ok=$(awk '$2=="Filtered" && $1>=40000 && $1<=41099' $WORK/tt.txt | wc -l)
 
+if [[ -n ${ONLY_TCPTOOLS:-} ]]; then echo "tcptools $RATE: $t_tt s ($(grep -o "SYNs sent.*" $WORK/tt-verbose.txt)), open {$tt_open}, closed $tt_closed, filtered $tt_filtered ($tt_filtered_ok in 40000-41099)"; exit 0; fi
 # --- nmap -sS (no host discovery, no DNS), same rate floor
 t_nm=$(time_it ip netns exec $C nmap -sS -n -Pn -p- --min-rate "$RATE" --max-rate "$RATE" --max-retries 1 -oX $WORK/nmap.xml $SIP)
 nm_open=$(grep -o 'portid="[0-9]*"><state state="open"' $WORK/nmap.xml | grep -o '[0-9]*' | sort -n | tr '\n' ' ')
@@ -75,7 +78,7 @@ ms2_open=$(awk '$1=="open"{print $3}' $WORK/masscan2.txt | sort -n | tr '\n' ' '
 echo
 echo "| scanner | wall time (s) | open found | open = truth | closed | filtered | filtered = 40000-41099 |"
 echo "|---|---:|---:|---|---:|---:|---|"
-echo "| tcptools Send-TcpSyn -Rate $RATE | $t_tt | $(wc -w <<<"$tt_open") | $([[ $tt_open == "$truth_open" ]] && echo yes || echo "NO: $tt_open") | $tt_closed | $tt_filtered | $([[ $tt_filtered == 1100 && $tt_filtered_ok == 1100 ]] && echo yes || echo no) |"
-echo "| nmap -sS -p- --min-rate $RATE --max-rate $RATE --max-retries 1 | $t_nm | $(wc -w <<<"$nm_open") | $([[ $nm_open == "$truth_open" ]] && echo yes || echo "NO: $nm_open") | $nm_closed | $nm_filtered | $([[ $nm_filtered == 1100 && $nm_filtered_ports == "40000-40999 41000-41099 " ]] && echo yes || echo "no: $nm_filtered_ports") |"
-echo "| masscan -p0-65535 --rate $RATE --retries 1 | $t_ms2 | $(wc -w <<<"$ms2_open") | $([[ $ms2_open == "$truth_open" ]] && echo yes || echo "NO: $ms2_open") | (not reported) | (not reported) | (not reported) |"
-echo "| masscan -p0-65535 --rate $RATE | $t_ms | $(wc -w <<<"$ms_open") | $([[ $ms_open == "$truth_open" ]] && echo yes || echo "NO: $ms_open") | (not reported) | (not reported) | (not reported) |"
+echo "| tcptools Send-TcpSyn -Rate $RATE | $t_tt | $(wc -w <<<"$tt_open") | $([[ $tt_open == "$truth_open" ]] && echo yes || echo "NO: $(cut -c1-80 <<<"$tt_open")") | $tt_closed | $tt_filtered | $([[ $tt_filtered == 1100 && $tt_filtered_ok == 1100 ]] && echo yes || echo no) |"
+echo "| nmap -sS -p- --min-rate $RATE --max-rate $RATE --max-retries 1 | $t_nm | $(wc -w <<<"$nm_open") | $([[ $nm_open == "$truth_open" ]] && echo yes || echo "NO: $(cut -c1-80 <<<"$nm_open")") | $nm_closed | $nm_filtered | $([[ $nm_filtered == 1100 && $nm_filtered_ports == "40000-40999 41000-41099 " ]] && echo yes || echo "no: $(cut -c1-60 <<<"$nm_filtered_ports")...") |"
+echo "| masscan -p0-65535 --rate $RATE --retries 1 | $t_ms2 | $(wc -w <<<"$ms2_open") | $([[ $ms2_open == "$truth_open" ]] && echo yes || echo "NO: $(cut -c1-80 <<<"$ms2_open")") | (not reported) | (not reported) | (not reported) |"
+echo "| masscan -p0-65535 --rate $RATE | $t_ms | $(wc -w <<<"$ms_open") | $([[ $ms_open == "$truth_open" ]] && echo yes || echo "NO: $(cut -c1-80 <<<"$ms_open")") | (not reported) | (not reported) | (not reported) |"

@@ -88,10 +88,12 @@ public class SendTcpSynNamespaceTests
                 Send-TcpSyn -Timeout 0.5 | ForEach-Object { "$($_.Port)=$($_.Status)" }
             [ipaddress]'{{NetworkLab.ServerV4}}' | Send-TcpSyn -Port {{Listening}} -Quiet
             Send-TcpSyn "{{NetworkLab.ServerV4}}:{{Listening}},{{Closed}}" | Where-Object Status -eq Open | Send-TcpSyn | ForEach-Object { "again $($_.Port)=$($_.Status)" }
+            Send-TcpSyn "{{NetworkLab.ServerV4}}:{{Listening}},{{Closed}}" -Status Closed -Verbose | ForEach-Object { "only $($_.Port)=$($_.Status)" }
             """);
         run.AssertNoErrors();
         var output = run.Items<object>().Select(i => i.Item).ToList();
-        Assert.Equal(new object[] { true, false, $"{Listening}=Open", $"{Closed}=Closed", true, $"again {Listening}=Open" }, output);
+        Assert.Equal(new object[] { true, false, $"{Listening}=Open", $"{Closed}=Closed", true, $"again {Listening}=Open", $"only {Closed}=Closed" }, output);
+        Assert.Contains(run.Verbose, v => v.EndsWith(": 1 open, 1 closed, 0 filtered.", StringComparison.Ordinal));
     }
 
     [NamespaceFact]

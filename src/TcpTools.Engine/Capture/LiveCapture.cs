@@ -184,6 +184,7 @@ public sealed class LiveCapture : IDisposable
     }
 
     /// <summary>The next frame of any kind (not decoded), or false when none arrived within the wait.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReadNextFrame(out CapturedFrame frame, out ReadOnlySpan<byte> data, int waitMilliseconds)
     {
         long deadline = Environment.TickCount64 + Math.Max(0, waitMilliseconds);

@@ -49,6 +49,7 @@ public static class PacketBuilder
         (spec.Source.AddressFamily == AddressFamily.InterNetworkV6 ? 40 : 20) + 20 + ((spec.Options.Length + 3) & ~3) + spec.Payload.Length;
 
     /// <summary>Writes the IP packet (IPv4 or IPv6 header, TCP header, options, payload) into <paramref name="to"/>; returns its length.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // per packet
     public static int WriteIPPacket(TcpSegmentSpec spec, Span<byte> to)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -113,6 +114,7 @@ public static class PacketBuilder
     }
 
     /// <summary>Computes and stores the TCP checksum of <paramref name="tcp"/> (header + payload) with the pseudo-header.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // per packet
     public static void WriteTcpChecksum(Span<byte> tcp, ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination)
     {
         tcp[16] = 0;

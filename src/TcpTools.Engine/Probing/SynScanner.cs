@@ -54,10 +54,8 @@ public sealed class SynScanner : IDisposable
     private const int CaptureWaitMs = 5;
     private readonly SynScanOptions _options;
     private readonly ushort _sourcePort;
-    private readonly Dictionary<string, Channel> _channels = new();
-    private readonly Dictionary<IPAddress, (Channel Channel, byte[]? Mac, IPAddress Source)> _paths = new();
-    private readonly Dictionary<IPAddress, byte[]> _neighbors = new();
-    private readonly byte[] _buffer = new byte[128];
+    private readonly ProbePaths _paths;
+    private readonly byte[] _buffer = new byte[256];
     private readonly byte[] _synOptions;
 
     public SynScanner(SynScanOptions options)
@@ -68,6 +66,8 @@ public sealed class SynScanner : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "Rate must be at least 1, Retries at least 0 and Timeout positive.");
         }
         _sourcePort = options.SourcePort ?? (ushort)Random.Shared.Next(40000, 60000);
+        // Only what can be an answer: TCP to our source port, ICMP errors, and ARP/NDP for the next hops.
+        _paths = new ProbePaths(options.Interface, $"(tcp dst port {_sourcePort}) or icmp or icmp6 or arp");
         _synOptions = PacketBuilder.SynOptions(1460, (uint)Environment.TickCount);
     }
 
@@ -80,34 +80,7 @@ public sealed class SynScanner : IDisposable
     /// Finds the route and next-hop MAC for <paramref name="address"/> and opens what sends and receives on it.
     /// Throws <see cref="NetworkUnreachableException"/> or <see cref="CaptureDeviceException"/> (PermissionDenied when not privileged).
     /// </summary>
-    public void Prepare(IPAddress address)
-    {
-        if (_paths.ContainsKey(address))
-        {
-            return;
-        }
-        var route = RouteResolver.Resolve(address, _options.Interface);
-        if (!_channels.TryGetValue(route.Interface, out var channel))
-        {
-            channel = Channel.Open(route, _sourcePort);
-            _channels[route.Interface] = channel;
-        }
-        byte[]? mac = null;
-        if (!route.Loopback)
-        {
-            var hop = route.NextHop(address);
-            if (!_neighbors.TryGetValue(hop, out mac))
-            {
-                mac = RouteResolver.ResolveNeighbor(channel.Capture, 0, route, hop, TimeSpan.FromSeconds(3));
-                _neighbors[hop] = mac; // a gateway is asked once for all the targets behind it
-            }
-        }
-        if (!route.Loopback && channel.Mac is null)
-        {
-            channel.Mac = route.SourceMac;
-        }
-        _paths[address] = (channel, mac, route.Source);
-    }
+    public void Prepare(IPAddress address) => _paths.For(address);
 
     /// <summary>
     /// Probes every request (each address already <see cref="Prepare"/>d), calling <paramref name="onResult"/> as each
@@ -133,6 +106,7 @@ public sealed class SynScanner : IDisposable
         double srtt = 0, rttvar = 0;
         var clock = Stopwatch.StartNew();
         long sentInBucket = 0;
+        long burst = Math.Max(1, _options.Rate / 100);
         int decided = 0, total = probes.Count;
         long nextProgress = 0;
 
@@ -168,10 +142,26 @@ public sealed class SynScanner : IDisposable
         while (decided < total && !cancel.IsCancellationRequested)
         {
             bool busy = false;
+
+            // Answers first: what waits in the capture buffer must be read before any timeout is judged.
+            foreach (var channel in _paths.Channels)
+            {
+                while (channel.Capture.TryReadNextFrame(out CapturedFrame frame, out ReadOnlySpan<byte> data, 0))
+                {
+                    busy = true;
+                    Classify(channel, frame, data, probes, Decide);
+                }
+            }
             long now = clock.ElapsedTicks;
             long allowed = now * _options.Rate / Stopwatch.Frequency + 1 - sentInBucket;
+            if (allowed > burst)
+            {
+                // Credit unused while reading does not pile up into a burst: at most 10 ms worth at once.
+                sentInBucket += allowed - burst;
+                allowed = burst;
+            }
 
-            // Timeouts first: a retransmission, or the verdict "no answer".
+            // Then timeouts: a retransmission, or the verdict "no answer".
             while (timeouts.TryPeek(out var head, out long due) && due <= now)
             {
                 var (probe, attempt) = head;
@@ -207,15 +197,6 @@ public sealed class SynScanner : IDisposable
                 sentInBucket++;
                 busy = true;
             }
-            // Answers.
-            foreach (var channel in _channels.Values)
-            {
-                for (int n = 0; n < 4096 && channel.Capture.TryReadNextFrame(out CapturedFrame frame, out ReadOnlySpan<byte> data, 0); n++)
-                {
-                    busy = true;
-                    Classify(channel, frame, data, probes, Decide);
-                }
-            }
             if (progress != null && now >= nextProgress)
             {
                 nextProgress = now + Stopwatch.Frequency / 4;
@@ -229,8 +210,8 @@ public sealed class SynScanner : IDisposable
                 {
                     next = Math.Min(next, (sentInBucket * Stopwatch.Frequency) / _options.Rate);
                 }
-                int waitMs = (int)Math.Clamp((next - clock.ElapsedTicks) * 1000 / Stopwatch.Frequency, 0, _channels.Count == 1 ? 50 : CaptureWaitMs);
-                var first = _channels.Values.First();
+                int waitMs = (int)Math.Clamp((next - clock.ElapsedTicks) * 1000 / Stopwatch.Frequency, 0, _paths.Channels.Count == 1 ? 50 : CaptureWaitMs);
+                var first = _paths.Channels.First();
                 if (waitMs > 0 && first.Capture.TryReadNextFrame(out CapturedFrame f, out ReadOnlySpan<byte> d, waitMs))
                 {
                     Classify(first, f, d, probes, Decide);
@@ -243,18 +224,12 @@ public sealed class SynScanner : IDisposable
     /// <summary>Addresses as answers carry them: without an IPv6 scope id (fe80::1%eth0 is answered by fe80::1).</summary>
     private static IPAddress Key(IPAddress a) => a.AddressFamily == AddressFamily.InterNetworkV6 && a.ScopeId != 0 ? new IPAddress(a.GetAddressBytes()) : a;
 
-    public void Dispose()
-    {
-        foreach (var c in _channels.Values)
-        {
-            c.Dispose();
-        }
-        _channels.Clear();
-    }
+    public void Dispose() => _paths.Dispose();
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // per packet
     private void Send(Probe probe, long now)
     {
-        var (channel, mac, source) = _paths[probe.Request.Address];
+        var (channel, mac, source) = _paths.For(probe.Request.Address);
         probe.Attempts++;
         probe.LastSent = now;
         probe.SentUnixNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
@@ -274,7 +249,8 @@ public sealed class SynScanner : IDisposable
         SynsSent++;
     }
 
-    private void Classify(Channel channel, in CapturedFrame frame, ReadOnlySpan<byte> data, Dictionary<(IPAddress, ushort), Probe> probes,
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // per packet
+    private void Classify(ProbeChannel channel, in CapturedFrame frame, ReadOnlySpan<byte> data, Dictionary<(IPAddress, ushort), Probe> probes,
         Action<Probe, TcpProbeStatus, string, IPAddress?, TcpSegment?, long> decide)
     {
         var status = PacketDecoder.TryDecode(frame.LinkType, data, out DecodedTcp tcp);
@@ -312,9 +288,9 @@ public sealed class SynScanner : IDisposable
     }
 
     /// <summary>After a SYN-ACK: a RST with our next sequence number, so the target drops its half-open connection.</summary>
-    private void TearDown(Channel channel, Probe probe)
+    private void TearDown(ProbeChannel channel, Probe probe)
     {
-        var (_, mac, source) = _paths[probe.Request.Address];
+        var (_, mac, source) = _paths.For(probe.Request.Address);
         var spec = new TcpSegmentSpec
         {
             Source = source,
@@ -343,105 +319,6 @@ public sealed class SynScanner : IDisposable
         public long SentUnixNs { get; set; }
         public bool Done { get; set; }
         public IPAddress? Source { get; set; }
-    }
-
-    /// <summary>What sends and receives on one interface: a pcap capture (answers; frames out on Ethernet) and, on loopback, raw sockets.</summary>
-    internal sealed class Channel : IDisposable
-    {
-        private Socket? _raw4;
-        private readonly Dictionary<IPAddress, Socket> _raw6 = new();
-
-        private Channel(string name, LiveCapture capture, bool loopback)
-        {
-            Name = name;
-            Capture = capture;
-            Loopback = loopback;
-        }
-
-        public string Name { get; }
-        public LiveCapture Capture { get; }
-        public bool Loopback { get; }
-        public byte[]? Mac { get; set; }
-
-        public static Channel Open(ProbeRoute route, ushort sourcePort)
-        {
-            // Only what can be an answer: TCP to our source port, and ICMP errors.
-            var capture = LiveCapture.Open(new LiveCaptureOptions
-            {
-                Interfaces = new[] { route.Interface },
-                Filter = $"(tcp dst port {sourcePort}) or icmp or icmp6 or arp",
-                SnapLength = 512,
-                ReadTimeout = 1,
-            });
-            return new Channel(route.Interface, capture, route.Loopback);
-        }
-
-        public void SendSegment(TcpSegmentSpec spec, byte[]? mac, byte[] buffer)
-        {
-            bool v6 = spec.Destination.AddressFamily == AddressFamily.InterNetworkV6;
-            if (!Loopback)
-            {
-                int n = PacketBuilder.WriteEthernet(buffer, mac!, Mac!, v6 ? (ushort)0x86DD : (ushort)0x0800);
-                n += PacketBuilder.WriteIPPacket(spec, buffer.AsSpan(n));
-                Capture.Send(0, buffer.AsSpan(0, n));
-                return;
-            }
-            int length = PacketBuilder.WriteIPPacket(spec, buffer);
-            try
-            {
-                if (v6)
-                {
-                    // IPv6 raw sockets take the TCP header only; the kernel writes the IPv6 header around it.
-                    // One socket per source address: the kernel writes the IPv6 header with the bound source.
-                    if (!_raw6.TryGetValue(spec.Source, out var raw6))
-                    {
-                        raw6 = RawSocket(AddressFamily.InterNetworkV6, spec.Source);
-                        _raw6[spec.Source] = raw6;
-                    }
-                    raw6.SendTo(buffer.AsSpan(40, length - 40), SocketFlags.None, new IPEndPoint(spec.Destination, 0));
-                }
-                else
-                {
-                    _raw4 ??= RawSocket(AddressFamily.InterNetwork, spec.Source);
-                    _raw4.SendTo(buffer.AsSpan(0, length), SocketFlags.None, new IPEndPoint(spec.Destination, 0));
-                }
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.AccessDenied)
-            {
-                throw new CaptureDeviceException(CaptureDeviceFault.PermissionDenied, Name, $"Not permitted to send raw packets on '{Name}'. {CaptureDeviceException.PermissionHint}", inner: e);
-            }
-        }
-
-        public void Dispose()
-        {
-            _raw4?.Dispose();
-            foreach (var raw in _raw6.Values)
-            {
-                raw.Dispose();
-            }
-            Capture.Dispose();
-        }
-
-        private Socket RawSocket(AddressFamily family, IPAddress source)
-        {
-            try
-            {
-                var s = new Socket(family, SocketType.Raw, ProtocolType.Tcp);
-                if (family == AddressFamily.InterNetwork)
-                {
-                    s.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.HeaderIncluded, true);
-                }
-                else
-                {
-                    s.Bind(new IPEndPoint(source, 0));
-                }
-                return s;
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.AccessDenied or SocketError.OperationNotSupported)
-            {
-                throw new CaptureDeviceException(CaptureDeviceFault.PermissionDenied, Name, $"Not permitted to open a raw socket for '{Name}'. {CaptureDeviceException.PermissionHint}", inner: e);
-            }
-        }
     }
 }
 

@@ -69,6 +69,10 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
     [Parameter]
     public SwitchParameter IPv6 { get; set; }
 
+    /// <summary>Write only the probes with these outcomes (as nmap --open does for Open); all by default. The -Verbose summary counts every outcome.</summary>
+    [Parameter]
+    public TcpProbeStatus[]? Status { get; set; }
+
     /// <summary>Write $true (open) or $false (closed, filtered) per probe instead of TcpProbeResult objects.</summary>
     [Parameter]
     public SwitchParameter Quiet { get; set; }
@@ -174,8 +178,24 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
             WriteVerbose($"Probing {ready.Count} ports on {ready.Select(r => r.Address).Distinct().Count()} addresses from source port {_scanner.SourcePort}, at most {Rate} SYNs/s, {Timeout.TotalSeconds} s timeout, {Retries} retries.");
             int activity = 4242;
             bool showProgress = ready.Count > 100;
+            var counts = new int[3];
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            bool[] wanted = { true, true, true };
+            if (Status is { Length: > 0 })
+            {
+                wanted = new bool[3];
+                foreach (var s in Status)
+                {
+                    wanted[(int)s] = true;
+                }
+            }
             _scanner.Run(ready, result =>
             {
+                counts[(int)result.Status]++;
+                if (!wanted[(int)result.Status])
+                {
+                    return;
+                }
                 if (Quiet)
                 {
                     WriteObject(result.IsOpen);
@@ -192,7 +212,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
             {
                 WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", "Done") { RecordType = ProgressRecordType.Completed });
             }
-            WriteVerbose($"{_scanner.SynsSent} SYNs sent for {ready.Count} probes.");
+            WriteVerbose($"{_scanner.SynsSent} SYNs sent for {ready.Count} probes in {started.Elapsed.TotalSeconds:F2} s: {counts[0]} open, {counts[1]} closed, {counts[2]} filtered.");
         }
         catch (CaptureDeviceException e)
         {

@@ -85,7 +85,7 @@ internal sealed class LivePowerShell : IDisposable
         }
         if (Errors.Count > 0)
         {
-            throw new Xunit.Sdk.XunitException("errors: " + string.Join(" | ", Errors.Select(e => e.ToString())));
+            throw new Xunit.Sdk.XunitException("errors: " + string.Join(" | ", Errors.Select(e => $"{e.FullyQualifiedErrorId}: {e.Exception}")));
         }
     }
 

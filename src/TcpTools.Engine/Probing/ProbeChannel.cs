@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using TcpTools.Engine.Capture;
+
+namespace TcpTools.Engine.Probing;
+
+/// <summary>
+/// What sends and receives on one interface: a pcap capture (answers; and frames out on Ethernet) and, on
+/// loopback, raw IP sockets (a frame injected on lo is captured but never delivered to the stack).
+/// </summary>
+internal sealed class ProbeChannel : IDisposable
+{
+    private Socket? _raw4;
+    private Socket? _raw6;
+
+    private ProbeChannel(string name, LiveCapture capture, bool loopback, byte[]? mac)
+    {
+        Name = name;
+        Capture = capture;
+        Loopback = loopback;
+        Mac = mac;
+    }
+
+    public string Name { get; }
+    public LiveCapture Capture { get; }
+    public bool Loopback { get; }
+    public byte[]? Mac { get; }
+
+    /// <summary>Opens the route's interface with a capture that keeps what <paramref name="filter"/> selects.</summary>
+    public static ProbeChannel Open(ProbeRoute route, string filter)
+    {
+        var capture = LiveCapture.Open(new LiveCaptureOptions
+        {
+            Interfaces = new[] { route.Interface },
+            Filter = filter,
+            SnapLength = 2048,
+            ReadTimeout = 1,
+        });
+        return new ProbeChannel(route.Interface, capture, route.Loopback, route.SourceMac);
+    }
+
+    /// <summary>Builds and sends a segment (to <paramref name="mac"/> on Ethernet).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per packet
+    public void SendSegment(TcpSegmentSpec spec, byte[]? mac, byte[] buffer)
+    {
+        int length = PacketBuilder.WriteIPPacket(spec, buffer.AsSpan(14));
+        SendIPPacket(buffer, length, spec.Source, spec.Destination, mac);
+    }
+
+    /// <summary>
+    /// Sends the IP packet held in <paramref name="buffer"/> from offset 14 (the first 14 bytes are room for the
+    /// Ethernet header): on Ethernet with pcap, on loopback (and to this host's own addresses) through a raw socket
+    /// that takes the whole IP header, so the source may be any address.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per packet
+    public void SendIPPacket(byte[] buffer, int ipLength, IPAddress source, IPAddress destination, byte[]? mac)
+    {
+        bool v6 = destination.AddressFamily == AddressFamily.InterNetworkV6;
+        if (!Loopback)
+        {
+            PacketBuilder.WriteEthernet(buffer, mac!, Mac!, v6 ? (ushort)0x86DD : (ushort)0x0800);
+            Capture.Send(0, buffer.AsSpan(0, 14 + ipLength));
+            return;
+        }
+        try
+        {
+            if (v6)
+            {
+                // IPPROTO_RAW: the packet carries its own IPv6 header, so any source (a spoofed one for a RST) goes.
+                _raw6 ??= RawSocket(AddressFamily.InterNetworkV6);
+                _raw6.SendTo(buffer.AsSpan(14, ipLength), SocketFlags.None, new IPEndPoint(destination, 0));
+            }
+            else
+            {
+                _raw4 ??= RawSocket(AddressFamily.InterNetwork);
+                _raw4.SendTo(buffer.AsSpan(14, ipLength), SocketFlags.None, new IPEndPoint(destination, 0));
+            }
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AccessDenied)
+        {
+            throw new CaptureDeviceException(CaptureDeviceFault.PermissionDenied, Name, $"Not permitted to send raw packets on '{Name}'. {CaptureDeviceException.PermissionHint}", inner: e);
+        }
+    }
+
+    public void Dispose()
+    {
+        _raw4?.Dispose();
+        _raw6?.Dispose();
+        Capture.Dispose();
+    }
+
+    private Socket RawSocket(AddressFamily family)
+    {
+        try
+        {
+            if (family == AddressFamily.InterNetworkV6)
+            {
+                return new Socket(family, SocketType.Raw, ProtocolType.Raw); // IPV6_HDRINCL implied
+            }
+            var s = new Socket(family, SocketType.Raw, ProtocolType.Tcp);
+            s.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.HeaderIncluded, true);
+            return s;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AccessDenied or SocketError.OperationNotSupported)
+        {
+            throw new CaptureDeviceException(CaptureDeviceFault.PermissionDenied, Name, $"Not permitted to open a raw socket for '{Name}'. {CaptureDeviceException.PermissionHint}", inner: e);
+        }
+    }
+}
+
+/// <summary>Routes, channels and next-hop MACs for the destinations of one command, each found once.</summary>
+internal sealed class ProbePaths : IDisposable
+{
+    private readonly Dictionary<string, ProbeChannel> _channels = new();
+    private readonly Dictionary<IPAddress, (ProbeChannel Channel, byte[]? Mac, IPAddress Source)> _paths = new();
+    private readonly Dictionary<IPAddress, byte[]> _neighbors = new();
+    private readonly string? _interface;
+    private readonly string _filter;
+
+    public ProbePaths(string? interfaceName, string filter)
+    {
+        _interface = interfaceName;
+        _filter = filter;
+    }
+
+    public IReadOnlyCollection<ProbeChannel> Channels => _channels.Values;
+
+    /// <summary>Route, channel and next-hop MAC for <paramref name="address"/> (cached).</summary>
+    public (ProbeChannel Channel, byte[]? Mac, IPAddress Source) For(IPAddress address)
+    {
+        if (_paths.TryGetValue(address, out var known))
+        {
+            return known;
+        }
+        var route = RouteResolver.Resolve(address, _interface);
+        if (!_channels.TryGetValue(route.Interface, out var channel))
+        {
+            channel = ProbeChannel.Open(route, _filter);
+            _channels[route.Interface] = channel;
+        }
+        byte[]? mac = null;
+        if (!route.Loopback)
+        {
+            var hop = route.NextHop(address);
+            if (!_neighbors.TryGetValue(hop, out mac))
+            {
+                mac = RouteResolver.ResolveNeighbor(channel.Capture, 0, route, hop, TimeSpan.FromSeconds(3));
+                _neighbors[hop] = mac; // a gateway is asked once for all the targets behind it
+            }
+        }
+        var path = (channel, mac, route.Source);
+        _paths[address] = path;
+        return path;
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in _channels.Values)
+        {
+            c.Dispose();
+        }
+        _channels.Clear();
+        _paths.Clear();
+    }
+}

@@ -1,0 +1,173 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Net;
+using System.Threading;
+using TcpTools.Engine.Capture;
+using TcpTools.Engine.Probing;
+
+namespace TcpTools.Commands;
+
+/// <summary>Which endpoints of a connection Send-TcpReset resets.</summary>
+public enum TcpResetDirection
+{
+    /// <summary>A RST to the server (as from the client) and one to the client (as from the server).</summary>
+    Both,
+    ToServer,
+    ToClient,
+}
+
+/// <summary>
+/// Send-TcpReset: resets a live connection as tcpkill does: a RST that each endpoint accepts, from a
+/// TcpConnectionState in the pipeline (sequence numbers last seen) or from explicit endpoints and sequence number.
+/// </summary>
+[Cmdlet(VerbsCommunications.Send, "TcpReset", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ConnectionSet)]
+[OutputType(typeof(TcpSegment))]
+public sealed class SendTcpResetCommand : PSCmdlet, IDisposable
+{
+    private const string ConnectionSet = "Connection";
+    private const string ExplicitSet = "Explicit";
+    private readonly CancellationTokenSource _stopping = new();
+    private TcpSender? _sender;
+
+    /// <summary>Connections to reset, from Get-TcpFlow (file or live): their last seen sequence numbers are used.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ConnectionSet)]
+    [ValidateNotNull]
+    public TcpConnectionState[] InputObject { get; set; } = Array.Empty<TcpConnectionState>();
+
+    /// <summary>Which endpoint(s) to reset (default Both).</summary>
+    [Parameter(ParameterSetName = ConnectionSet)]
+    public TcpResetDirection Direction { get; set; } = TcpResetDirection.Both;
+
+    /// <summary>The endpoint the RST pretends to come from, as 'address:port' or '[v6]:port'.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ExplicitSet)]
+    [ValidateNotNull]
+    public IPEndPoint Source { get; set; } = new(IPAddress.None, 0);
+
+    /// <summary>The endpoint to reset, as 'address:port' or '[v6]:port'.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ExplicitSet)]
+    [ValidateNotNull]
+    public IPEndPoint Destination { get; set; } = new(IPAddress.None, 0);
+
+    /// <summary>The RST's sequence number: the destination's next expected byte (RCV.NXT), which RFC 5961 receivers require exactly.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ExplicitSet)]
+    [Alias("Seq")]
+    public uint SequenceNumber { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(CaptureDeviceCompleter))]
+    public string? Interface { get; set; }
+
+    /// <summary>Write the RST segments sent.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == ExplicitSet)
+        {
+            Reset($"{Destination}", new[] { (Source, Destination, SequenceNumber) });
+            return;
+        }
+        foreach (var flow in InputObject)
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            if (flow.ClientState == TcpState.Closed && flow.ServerState == TcpState.Closed)
+            {
+                WriteWarning($"{flow.Client} > {flow.Server}: both endpoints are already closed ({flow.CloseReason}); nothing to reset.");
+                continue;
+            }
+            var rsts = new List<(IPEndPoint, IPEndPoint, uint)>();
+            // Each side expects the other's next sequence number; if its last ACK lags behind, also that value.
+            if (Direction != TcpResetDirection.ToClient)
+            {
+                AddResets(rsts, flow.Client, flow.Server, flow.ClientNextSequence, flow.ServerAcknowledgment);
+            }
+            if (Direction != TcpResetDirection.ToServer)
+            {
+                AddResets(rsts, flow.Server, flow.Client, flow.ServerNextSequence, flow.ClientAcknowledgment);
+            }
+            Reset($"{flow.Client} <> {flow.Server}", rsts);
+        }
+    }
+
+    protected override void EndProcessing() => _sender?.Dispose();
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose()
+    {
+        _sender?.Dispose();
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private static void AddResets(List<(IPEndPoint, IPEndPoint, uint)> into, IPEndPoint from, IPEndPoint to, uint next, uint acknowledged)
+    {
+        into.Add((from, to, next));
+        if (acknowledged != 0 && acknowledged != next)
+        {
+            into.Add((from, to, acknowledged));
+        }
+    }
+
+    private void Reset(string what, IReadOnlyList<(IPEndPoint From, IPEndPoint To, uint Seq)> rsts)
+    {
+        if (!ShouldProcess(what, $"Reset the TCP connection ({rsts.Count} RST segment{(rsts.Count == 1 ? "" : "s")})"))
+        {
+            return;
+        }
+        foreach (var (from, to, seq) in rsts)
+        {
+            if (from.AddressFamily != to.AddressFamily)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"{from} and {to} must both be IPv4 or both IPv6."), "AddressFamilyMismatch", ErrorCategory.InvalidArgument, to));
+                continue;
+            }
+            string? refusal = ProbeTargets.RefusalReason(to.Address);
+            if (refusal != null)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"{to.Address} {refusal}: not sent."), "TargetRefused", ErrorCategory.InvalidArgument, to));
+                continue;
+            }
+            var rst = TcpSender.Build(new TcpSegmentSpec
+            {
+                Source = from.Address,
+                Destination = to.Address,
+                SourcePort = (ushort)from.Port,
+                DestinationPort = (ushort)to.Port,
+                SequenceNumber = seq,
+                Flags = TcpFlags.Rst,
+                Window = 0,
+            });
+            try
+            {
+                _sender ??= new TcpSender(Interface);
+                _sender.Send(rst, TimeSpan.Zero, _stopping.Token);
+            }
+            catch (NetworkUnreachableException e)
+            {
+                WriteError(new ErrorRecord(e, "TargetUnreachable", ErrorCategory.ConnectionError, to));
+                continue;
+            }
+            catch (CaptureDeviceException e)
+            {
+                ThrowTerminatingError(CaptureFileCommandBase.DeviceError(e));
+                return;
+            }
+            catch (PcapUnavailableException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, "LibPcapNotInstalled", ErrorCategory.NotInstalled, null));
+                return;
+            }
+            WriteVerbose($"RST {from} > {to} seq {seq}");
+            if (PassThru)
+            {
+                WriteObject(rst);
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using TcpTools.Engine.Capture;
+using TcpTools.Engine.Probing;
+
+namespace TcpTools.Commands;
+
+/// <summary>Send-TcpSegment: sends TcpSegment objects (crafted by New-TcpSegment, or captured) and, with -Wait, returns each answer.</summary>
+[Cmdlet(VerbsCommunications.Send, "TcpSegment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(TcpSegment))]
+public sealed class SendTcpSegmentCommand : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private TcpSender? _sender;
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public TcpSegment[] InputObject { get; set; } = Array.Empty<TcpSegment>();
+
+    /// <summary>Wait for the segment that answers each one (from its destination address and port to its source) and write it.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>How long -Wait waits for an answer (a number is seconds; default 1).</summary>
+    [Parameter]
+    [SecondsToTimeSpan]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Send on this interface rather than the one the routing table picks.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(CaptureDeviceCompleter))]
+    public string? Interface { get; set; }
+
+    /// <summary>Write each segment sent.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var segment in InputObject)
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            string? refusal = ProbeTargets.RefusalReason(segment.DestinationAddress);
+            if (refusal != null)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"The destination {segment.DestinationAddress} {refusal}: not sent."), "TargetRefused", ErrorCategory.InvalidArgument, segment));
+                continue;
+            }
+            if (!ShouldProcess($"{segment.SourceEndPoint} > {segment.DestinationEndPoint}", $"Send TCP segment [{segment.FlagsText}] seq {segment.SequenceNumber}"))
+            {
+                continue;
+            }
+            TcpSegment? answer;
+            try
+            {
+                _sender ??= new TcpSender(Interface);
+                answer = _sender.Send(segment, Wait ? Timeout : TimeSpan.Zero, _stopping.Token);
+            }
+            catch (NetworkUnreachableException e)
+            {
+                WriteError(new ErrorRecord(e, "TargetUnreachable", ErrorCategory.ConnectionError, segment));
+                continue;
+            }
+            catch (CaptureDeviceException e)
+            {
+                ThrowTerminatingError(CaptureFileCommandBase.DeviceError(e));
+                return;
+            }
+            catch (PcapUnavailableException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, "LibPcapNotInstalled", ErrorCategory.NotInstalled, null));
+                return;
+            }
+            if (PassThru)
+            {
+                WriteObject(segment);
+            }
+            if (Wait)
+            {
+                if (answer is null)
+                {
+                    WriteError(new ErrorRecord(new TimeoutException($"No answer from {segment.DestinationEndPoint} within {Timeout.TotalSeconds} s."), "NoAnswer", ErrorCategory.OperationTimeout, segment));
+                }
+                else
+                {
+                    WriteObject(answer);
+                }
+            }
+        }
+    }
+
+    protected override void EndProcessing() => _sender?.Dispose();
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose()
+    {
+        _sender?.Dispose();
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
