@@ -17,6 +17,9 @@ public enum CaptureDeviceFault
 
     /// <summary>libpcap failed while reading from an open interface.</summary>
     ReadFailed,
+
+    /// <summary>A packet could not be sent (too large for the link, interface down, ...).</summary>
+    SendFailed,
 }
 
 /// <summary>A live interface could not be opened or read. <see cref="Device"/> names it.</summary>

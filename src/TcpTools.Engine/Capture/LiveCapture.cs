@@ -214,7 +214,7 @@ public sealed class LiveCapture : IDisposable
         }
         catch (PcapException e)
         {
-            var fault = CaptureDeviceException.IsPermissionMessage(e.Message) ? CaptureDeviceFault.PermissionDenied : CaptureDeviceFault.ReadFailed;
+            var fault = CaptureDeviceException.IsPermissionMessage(e.Message) ? CaptureDeviceFault.PermissionDenied : CaptureDeviceFault.SendFailed;
             throw new CaptureDeviceException(fault, d.Name, $"Sending on '{d.Name}' failed: {e.Message.Trim()}", inner: e);
         }
     }

@@ -83,6 +83,10 @@ internal sealed class ProbeChannel : IDisposable
         {
             throw new CaptureDeviceException(CaptureDeviceFault.PermissionDenied, Name, $"Not permitted to send raw packets on '{Name}'. {CaptureDeviceException.PermissionHint}", inner: e);
         }
+        catch (SocketException e)
+        {
+            throw new CaptureDeviceException(CaptureDeviceFault.SendFailed, Name, $"Sending to {destination} through a raw socket failed: {e.Message}", inner: e);
+        }
     }
 
     public void Dispose()

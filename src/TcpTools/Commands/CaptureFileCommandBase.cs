@@ -274,6 +274,7 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
             CaptureDeviceFault.NotFound => ("InterfaceNotFound", ErrorCategory.ObjectNotFound),
             CaptureDeviceFault.PermissionDenied => ("CapturePermissionDenied", ErrorCategory.PermissionDenied),
             CaptureDeviceFault.ReadFailed => ("CaptureReadFailed", ErrorCategory.ReadError),
+            CaptureDeviceFault.SendFailed => ("SendFailed", ErrorCategory.WriteError),
             _ => ("CaptureOpenFailed", ErrorCategory.OpenError),
         };
         var record = new ErrorRecord(e, id, category, e.Device);

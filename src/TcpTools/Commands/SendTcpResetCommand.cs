@@ -66,6 +66,14 @@ public sealed class SendTcpResetCommand : PSCmdlet, IDisposable
     {
         if (ParameterSetName == ExplicitSet)
         {
+            foreach (var (name, endpoint) in new[] { ("Source", Source), ("Destination", Destination) })
+            {
+                if (endpoint.Port == 0)
+                {
+                    WriteError(new ErrorRecord(new ArgumentException($"-{name} {endpoint} has no port: write 'address:port', or '[fd00::1]:443' for IPv6."), "EndpointHasNoPort", ErrorCategory.InvalidArgument, endpoint));
+                    return;
+                }
+            }
             Reset($"{Destination}", new[] { (Source, Destination, SequenceNumber) });
             return;
         }
@@ -116,23 +124,28 @@ public sealed class SendTcpResetCommand : PSCmdlet, IDisposable
 
     private void Reset(string what, IReadOnlyList<(IPEndPoint From, IPEndPoint To, uint Seq)> rsts)
     {
-        if (!ShouldProcess(what, $"Reset the TCP connection ({rsts.Count} RST segment{(rsts.Count == 1 ? "" : "s")})"))
+        var valid = new List<(IPEndPoint From, IPEndPoint To, uint Seq)>(rsts.Count);
+        foreach (var r in rsts)
+        {
+            if (r.From.AddressFamily != r.To.AddressFamily)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"{r.From} and {r.To} must both be IPv4 or both IPv6."), "AddressFamilyMismatch", ErrorCategory.InvalidArgument, r.To));
+                continue;
+            }
+            string? refusal = ProbeTargets.RefusalReason(r.To.Address);
+            if (refusal != null)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"{r.To.Address} {refusal}: not sent."), "TargetRefused", ErrorCategory.InvalidArgument, r.To));
+                continue;
+            }
+            valid.Add(r);
+        }
+        if (valid.Count == 0 || !ShouldProcess(what, $"Reset the TCP connection ({valid.Count} RST segment{(valid.Count == 1 ? "" : "s")})"))
         {
             return;
         }
-        foreach (var (from, to, seq) in rsts)
+        foreach (var (from, to, seq) in valid)
         {
-            if (from.AddressFamily != to.AddressFamily)
-            {
-                WriteError(new ErrorRecord(new ArgumentException($"{from} and {to} must both be IPv4 or both IPv6."), "AddressFamilyMismatch", ErrorCategory.InvalidArgument, to));
-                continue;
-            }
-            string? refusal = ProbeTargets.RefusalReason(to.Address);
-            if (refusal != null)
-            {
-                WriteError(new ErrorRecord(new ArgumentException($"{to.Address} {refusal}: not sent."), "TargetRefused", ErrorCategory.InvalidArgument, to));
-                continue;
-            }
             var rst = TcpSender.Build(new TcpSegmentSpec
             {
                 Source = from.Address,
@@ -151,6 +164,11 @@ public sealed class SendTcpResetCommand : PSCmdlet, IDisposable
             catch (NetworkUnreachableException e)
             {
                 WriteError(new ErrorRecord(e, "TargetUnreachable", ErrorCategory.ConnectionError, to));
+                continue;
+            }
+            catch (CaptureDeviceException e) when (e.Fault == CaptureDeviceFault.SendFailed)
+            {
+                WriteError(CaptureFileCommandBase.DeviceError(e));
                 continue;
             }
             catch (CaptureDeviceException e)

@@ -36,6 +36,14 @@ public sealed class SendTcpSegmentCommand : PSCmdlet, IDisposable
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    protected override void BeginProcessing()
+    {
+        if (Wait && Timeout <= TimeSpan.Zero)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "-Timeout must be positive."), "InvalidTimeout", ErrorCategory.InvalidArgument, Timeout));
+        }
+    }
+
     protected override void ProcessRecord()
     {
         foreach (var segment in InputObject)
@@ -48,6 +56,11 @@ public sealed class SendTcpSegmentCommand : PSCmdlet, IDisposable
             if (refusal != null)
             {
                 WriteError(new ErrorRecord(new ArgumentException($"The destination {segment.DestinationAddress} {refusal}: not sent."), "TargetRefused", ErrorCategory.InvalidArgument, segment));
+                continue;
+            }
+            if (segment.IsTruncated)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"The segment {segment.SourceEndPoint} > {segment.DestinationEndPoint} was cut by the snap length ({segment.CapturedLength} of {segment.FrameLength} bytes captured): sent as it is, its receiver would drop it. Not sent."), "SegmentTruncated", ErrorCategory.InvalidData, segment));
                 continue;
             }
             if (!ShouldProcess($"{segment.SourceEndPoint} > {segment.DestinationEndPoint}", $"Send TCP segment [{segment.FlagsText}] seq {segment.SequenceNumber}"))
@@ -63,6 +76,11 @@ public sealed class SendTcpSegmentCommand : PSCmdlet, IDisposable
             catch (NetworkUnreachableException e)
             {
                 WriteError(new ErrorRecord(e, "TargetUnreachable", ErrorCategory.ConnectionError, segment));
+                continue;
+            }
+            catch (CaptureDeviceException e) when (e.Fault == CaptureDeviceFault.SendFailed)
+            {
+                WriteError(CaptureFileCommandBase.DeviceError(e));
                 continue;
             }
             catch (CaptureDeviceException e)
