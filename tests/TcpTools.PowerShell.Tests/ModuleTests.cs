@@ -54,6 +54,10 @@ public class ModuleTests
             ["Get-TcpCaptureDevice"] = "TcpTools.TcpCaptureDevice",
             ["Get-TcpFlow"] = "TcpTools.TcpConnectionState",
             ["Get-TcpSegment"] = "TcpTools.TcpSegment",
+            ["New-TcpSegment"] = "TcpTools.TcpSegment",
+            ["Send-TcpReset"] = "TcpTools.TcpSegment", // with -PassThru
+            ["Send-TcpSegment"] = "TcpTools.TcpSegment",
+            ["Send-TcpSyn"] = "TcpTools.TcpProbeResult,System.Boolean", // -Quiet: bool
         }, declared);
     }
 
