@@ -84,9 +84,9 @@ public class CraftingTests
         client.Connect(new IPEndPoint(NetworkLab.Address(false, ipv6), 7201));
         using var server = listener.Accept();
         client.Send(new byte[50]);
-        Receive(server, 50);
+        server.ReceiveExactly(50);
         server.Send(new byte[70]);
-        Receive(client, 70);
+        client.ReceiveExactly(70);
         Thread.Sleep(300); // the last ACKs are on the wire
         capture.Stop();
         var local = (IPEndPoint)client.LocalEndPoint!;
@@ -110,21 +110,5 @@ public class CraftingTests
         using var run = LivePowerShell.RunToEnd(lab.Client, $"Send-TcpReset -Source '{NetworkLab.ClientV4}:40000' -Destination '{NetworkLab.ServerV4}:7301' -SequenceNumber 1 -WhatIf -PassThru");
         run.AssertNoErrors();
         Assert.Empty(run.Items<TcpSegment>());
-    }
-
-    private static void Receive(Socket s, int count)
-    {
-        var buffer = new byte[count];
-        int total = 0;
-        s.ReceiveTimeout = 5000;
-        while (total < count)
-        {
-            int n = s.Receive(buffer, total, count - total, SocketFlags.None);
-            if (n == 0)
-            {
-                return;
-            }
-            total += n;
-        }
     }
 }

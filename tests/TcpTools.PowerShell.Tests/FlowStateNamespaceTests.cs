@@ -161,9 +161,9 @@ public class FlowStateNamespaceTests
         void Exchange(Socket c, Socket a)
         {
             c.Send(new byte[100]);
-            Read(a, 100);
+            a.ReceiveExactly(100);
             a.Send(new byte[300]);
-            Read(c, 300);
+            c.ReceiveExactly(300);
         }
 
         var est = Connect(Scenario.Established);
@@ -188,14 +188,14 @@ public class FlowStateNamespaceTests
         var twcServer = Accept(Scenario.TimeWaitClientFirst);
         Exchange(twc, twcServer);
         twc.Close();
-        Read(twcServer, 0);
+        twcServer.ReceiveExactly(0);
         twcServer.Close();
 
         var tws = Connect(Scenario.TimeWaitServerFirst);
         var twsServer = Accept(Scenario.TimeWaitServerFirst);
         Exchange(tws, twsServer);
         twsServer.Close();
-        Read(tws, 0);
+        tws.ReceiveExactly(0);
         tws.Close();
 
         Connect(Scenario.SynSentToDroppingPort, wait: false);
@@ -210,21 +210,6 @@ public class FlowStateNamespaceTests
         return result;
     }
 
-    private static void Read(Socket s, int count)
-    {
-        var buffer = new byte[Math.Max(count, 1)];
-        int total = 0;
-        s.ReceiveTimeout = 5000;
-        while (true)
-        {
-            int n = s.Receive(buffer, 0, buffer.Length, SocketFlags.None);
-            total += n;
-            if (n == 0 || total >= count && count > 0)
-            {
-                return;
-            }
-        }
-    }
 
     /// <summary>With TCPTOOLS_SAVE_CAPTURES set, keeps the capture (how samples/tcp-states*.pcap are made).</summary>
     private static void SaveForSamples(string file, bool ipv6)

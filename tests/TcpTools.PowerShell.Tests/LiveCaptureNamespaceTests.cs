@@ -54,13 +54,13 @@ public class LiveCaptureNamespaceTests
         client.Connect(new IPEndPoint(NetworkLab.Address(false, false), 6001));
         using var server = listener.Accept();
         client.Send(new byte[10]);
-        Receive(server, 10);
+        server.ReceiveExactly(10);
         Thread.Sleep(300);
         client.Shutdown(SocketShutdown.Send);          // FIN_WAIT_1, then FIN_WAIT_2 once acknowledged
-        Receive(server, 0);
+        server.ReceiveExactly(0);
         Thread.Sleep(300);                             // longer than Linux's delayed ACK: the FIN's ACK goes alone
         server.Shutdown(SocketShutdown.Send);          // LAST_ACK, then the client's ACK: TIME_WAIT
-        Receive(client, 0);
+        client.ReceiveExactly(0);
         var changedAt = live.Now;
         Assert.True(live.Wait(TimeSpan.FromSeconds(20)));
         live.AssertNoErrors();
@@ -108,9 +108,9 @@ public class LiveCaptureNamespaceTests
             for (int i = 0; i < 3; i++)
             {
                 client.Send(new byte[100 + i]);
-                Receive(server, 100 + i);
+                server.ReceiveExactly(100 + i);
                 server.Send(new byte[200 + i]);
-                Receive(client, 200 + i);
+                client.ReceiveExactly(200 + i);
             }
             client.Close();
             server.Close();
@@ -184,20 +184,4 @@ public class LiveCaptureNamespaceTests
 
     private static string EpochText(long ns) =>
         (ns / 1_000_000_000).ToString(CultureInfo.InvariantCulture) + "." + (ns % 1_000_000_000).ToString("D9", CultureInfo.InvariantCulture);
-
-    private static void Receive(Socket s, int count)
-    {
-        var buffer = new byte[Math.Max(count, 1)];
-        int total = 0;
-        s.ReceiveTimeout = 5000;
-        while (true)
-        {
-            int n = s.Receive(buffer, 0, buffer.Length, SocketFlags.None);
-            total += n;
-            if (n == 0 || (count > 0 && total >= count))
-            {
-                return;
-            }
-        }
-    }
 }

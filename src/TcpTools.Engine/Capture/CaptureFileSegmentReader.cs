@@ -87,20 +87,14 @@ public sealed class CaptureFileSegmentReader : IDisposable
                 stats.FilteredOut++;
                 continue;
             }
-            switch (PacketDecoder.TryDecode(frame.LinkType, data, out tcp))
+            var status = PacketDecoder.TryDecode(frame.LinkType, data, out tcp);
+            if (stats.Count(status))
             {
-                case DecodeStatus.Tcp:
-                    stats.Segments++;
-                    return true;
-                case DecodeStatus.NotIP: stats.NotIP++; break;
-                case DecodeStatus.NotTcp: stats.NotTcp++; break;
-                case DecodeStatus.Fragment: stats.Fragments++; break;
-                case DecodeStatus.TruncatedHeader: stats.TruncatedHeaders++; break;
-                case DecodeStatus.Malformed: stats.Malformed++; break;
-                case DecodeStatus.UnsupportedLinkType:
-                    stats.UnsupportedLinkType++;
-                    NoteUnsupportedInterface(frame);
-                    break;
+                return true;
+            }
+            if (status == DecodeStatus.UnsupportedLinkType)
+            {
+                NoteUnsupportedInterface(frame);
             }
         }
         tcp = default;

@@ -148,19 +148,10 @@ public sealed class LiveCapture : IDisposable
             int sinceCheck = 0;
             while (TryReadFrame(out frame, out data))
             {
-                var stats = Statistics;
-                stats.Frames++;
-                switch (PacketDecoder.TryDecode(frame.LinkType, data, out tcp))
+                Statistics.Frames++;
+                if (Statistics.Count(PacketDecoder.TryDecode(frame.LinkType, data, out tcp)))
                 {
-                    case DecodeStatus.Tcp:
-                        stats.Segments++;
-                        return true;
-                    case DecodeStatus.NotIP: stats.NotIP++; break;
-                    case DecodeStatus.NotTcp: stats.NotTcp++; break;
-                    case DecodeStatus.Fragment: stats.Fragments++; break;
-                    case DecodeStatus.TruncatedHeader: stats.TruncatedHeaders++; break;
-                    case DecodeStatus.Malformed: stats.Malformed++; break;
-                    case DecodeStatus.UnsupportedLinkType: stats.UnsupportedLinkType++; break;
+                    return true;
                 }
                 // A flood of other traffic must not keep the caller from its deadline and Ctrl+C.
                 if (++sinceCheck == MaxFramesPerCheck)

@@ -13,6 +13,23 @@ public sealed class SegmentReadStatistics
     public long Malformed { get; internal set; }
     public long UnsupportedLinkType { get; internal set; }
 
+    /// <summary>Counts one decoded frame by its outcome; true when it is a TCP segment.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal bool Count(Decoding.DecodeStatus status)
+    {
+        switch (status)
+        {
+            case Decoding.DecodeStatus.Tcp: Segments++; return true;
+            case Decoding.DecodeStatus.NotIP: NotIP++; break;
+            case Decoding.DecodeStatus.NotTcp: NotTcp++; break;
+            case Decoding.DecodeStatus.Fragment: Fragments++; break;
+            case Decoding.DecodeStatus.TruncatedHeader: TruncatedHeaders++; break;
+            case Decoding.DecodeStatus.Malformed: Malformed++; break;
+            case Decoding.DecodeStatus.UnsupportedLinkType: UnsupportedLinkType++; break;
+        }
+        return false;
+    }
+
     /// <summary>Frames read but not emitted as segments (filtered out excluded).</summary>
     public long Skipped => NotIP + NotTcp + Fragments + TruncatedHeaders + Malformed + UnsupportedLinkType;
 

@@ -156,30 +156,9 @@ public sealed class SendTcpResetCommand : PSCmdlet, IDisposable
                 Flags = TcpFlags.Rst,
                 Window = 0,
             });
-            try
+            if (!SendErrors.TrySend(this, to, () => (_sender ??= new TcpSender(Interface)).Send(rst, TimeSpan.Zero, _stopping.Token)))
             {
-                _sender ??= new TcpSender(Interface);
-                _sender.Send(rst, TimeSpan.Zero, _stopping.Token);
-            }
-            catch (NetworkUnreachableException e)
-            {
-                WriteError(new ErrorRecord(e, "TargetUnreachable", ErrorCategory.ConnectionError, to));
                 continue;
-            }
-            catch (CaptureDeviceException e) when (e.Fault == CaptureDeviceFault.SendFailed)
-            {
-                WriteError(CaptureFileCommandBase.DeviceError(e));
-                continue;
-            }
-            catch (CaptureDeviceException e)
-            {
-                ThrowTerminatingError(CaptureFileCommandBase.DeviceError(e));
-                return;
-            }
-            catch (PcapUnavailableException e)
-            {
-                ThrowTerminatingError(new ErrorRecord(e, "LibPcapNotInstalled", ErrorCategory.NotInstalled, null));
-                return;
             }
             WriteVerbose($"RST {from} > {to} seq {seq}");
             if (PassThru)

@@ -67,31 +67,10 @@ public sealed class SendTcpSegmentCommand : PSCmdlet, IDisposable
             {
                 continue;
             }
-            TcpSegment? answer;
-            try
+            TcpSegment? answer = null;
+            if (!SendErrors.TrySend(this, segment, () => answer = (_sender ??= new TcpSender(Interface)).Send(segment, Wait ? Timeout : TimeSpan.Zero, _stopping.Token)))
             {
-                _sender ??= new TcpSender(Interface);
-                answer = _sender.Send(segment, Wait ? Timeout : TimeSpan.Zero, _stopping.Token);
-            }
-            catch (NetworkUnreachableException e)
-            {
-                WriteError(new ErrorRecord(e, "TargetUnreachable", ErrorCategory.ConnectionError, segment));
                 continue;
-            }
-            catch (CaptureDeviceException e) when (e.Fault == CaptureDeviceFault.SendFailed)
-            {
-                WriteError(CaptureFileCommandBase.DeviceError(e));
-                continue;
-            }
-            catch (CaptureDeviceException e)
-            {
-                ThrowTerminatingError(CaptureFileCommandBase.DeviceError(e));
-                return;
-            }
-            catch (PcapUnavailableException e)
-            {
-                ThrowTerminatingError(new ErrorRecord(e, "LibPcapNotInstalled", ErrorCategory.NotInstalled, null));
-                return;
             }
             if (PassThru)
             {
