@@ -51,9 +51,13 @@ public static class RouteResolver
                 ? $"There is no interface '{interfaceName}'."
                 : $"No interface holds {source}, the source address the kernel chose for {target}.");
         }
-        bool loopback = nic.NetworkInterfaceType == NetworkInterfaceType.Loopback || IPAddress.IsLoopback(target)
-            || nics.Any(n => n.GetIPProperties().UnicastAddresses.Any(a => SameAddress(a.Address, target)));
-        if (loopback)
+        // A target on this host (loopback, or one of its own addresses) is reached through raw sockets.
+        bool local = IPAddress.IsLoopback(target) || nics.Any(n => n.GetIPProperties().UnicastAddresses.Any(a => SameAddress(a.Address, target)));
+        if (nic.NetworkInterfaceType == NetworkInterfaceType.Loopback && !local)
+        {
+            throw new NetworkUnreachableException(target, $"'{nic.Name}' is a loopback interface: {target} is not on this host and cannot be reached through it.");
+        }
+        if (local || nic.NetworkInterfaceType == NetworkInterfaceType.Loopback)
         {
             return new ProbeRoute(LoopbackName(nics), source, null, true, null);
         }

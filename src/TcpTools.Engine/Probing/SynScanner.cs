@@ -365,9 +365,21 @@ internal readonly record struct IcmpError(IPAddress Sender, string? Reason, IPAd
                 BinaryPrimitives.ReadUInt16BigEndian(tcp), BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]), BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]));
             return true;
         }
-        if (version == 6 && p.Length >= 40 + 8 + 40 + 8 && p[6] == 58)
+        if (version == 6 && p.Length >= 40 + 8 + 40 + 8)
         {
-            var icmp = p[40..];
+            // Skip extension headers (hop-by-hop, routing, destination options, fragment) up to ICMPv6.
+            int next = p[6], offset = 40;
+            while (next is 0 or 43 or 60 or 44 && p.Length >= offset + 8)
+            {
+                int length = next == 44 ? 8 : (p[offset + 1] + 1) * 8;
+                next = p[offset];
+                offset += length;
+            }
+            if (next != 58 || p.Length < offset + 8 + 40 + 8)
+            {
+                return false;
+            }
+            var icmp = p[offset..];
             string? reason = (icmp[0], icmp[1]) switch
             {
                 (1, 0) => "icmp6-no-route",
