@@ -67,3 +67,36 @@ Describe 'Export-TcpCapture' {
         $b[-1].UnixTimeNanoseconds | Should -Be $a[-1].UnixTimeNanoseconds
     }
 }
+
+Describe 'New-TcpSegment' {
+    It 'builds the segment it is told, with a good checksum' {
+        $s = New-TcpSegment -Source 198.18.0.1 -Destination 198.18.0.2 -DestinationPort 443 -SourcePort 40000 -Flags 'Syn' -SequenceNumber 1000 -Mss 1460
+        $s.ChecksumStatus | Should -Be 'Good'
+        $s.Options.MaximumSegmentSize | Should -Be 1460
+        $s.FlagsText | Should -Be 'S'
+    }
+}
+
+BeforeDiscovery {
+    # -Skip is decided at discovery: probing needs root (raw sockets and pcap).
+    $isRoot = $IsLinux -and (& id -u) -eq '0'
+}
+
+Describe 'Send-TcpSyn' {
+    It 'finds a listening loopback port open and a closed one closed' -Skip:(-not $isRoot) {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        try {
+            $port = $listener.LocalEndpoint.Port
+            Send-TcpSyn "127.0.0.1:$port" -Quiet | Should -BeTrue
+            (Send-TcpSyn "127.0.0.1:$port" -Port 9 -Timeout 0.5 | Where-Object Port -eq 9).Status | Should -Be 'Closed'
+        }
+        finally {
+            $listener.Stop()
+        }
+    }
+    It 'reports a malformed target as a non-terminating error' {
+        Send-TcpSyn 'web01:99999' -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'InvalidTarget*'
+    }
+}
