@@ -11,6 +11,7 @@ using TcpTools.PowerShell.Tests.Lab;
 namespace TcpTools.PowerShell.Tests;
 
 /// <summary>New-TcpSegment, Send-TcpSegment and Send-TcpReset: crafted segments, answers, and resetting a live connection.</summary>
+[Collection(NamespaceCollection.Name)]
 public class CraftingTests
 {
     private static Dictionary<string, object?> Vars(params (string Name, object? Value)[] vars) => vars.ToDictionary(v => v.Name, v => v.Value);

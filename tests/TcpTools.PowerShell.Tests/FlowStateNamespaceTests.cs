@@ -15,6 +15,7 @@ namespace TcpTools.PowerShell.Tests;
 /// `ss -tan` shows in the client and the server namespace. IPv4 and IPv6.
 /// </summary>
 [Trait("Category", "Namespace")]
+[Collection(NamespaceCollection.Name)]
 public class FlowStateNamespaceTests
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(400);

@@ -17,6 +17,7 @@ namespace TcpTools.PowerShell.Tests;
 /// two Linux stacks while Get-TcpFlow / Get-TcpSegment -Interface capture them.
 /// </summary>
 [Trait("Category", "Namespace")]
+[Collection(NamespaceCollection.Name)]
 public class LiveCaptureNamespaceTests
 {
     private static Dictionary<string, object?> Vars(params (string Name, object? Value)[] vars) => vars.ToDictionary(v => v.Name, v => v.Value);

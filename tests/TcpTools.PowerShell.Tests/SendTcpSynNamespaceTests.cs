@@ -14,6 +14,7 @@ namespace TcpTools.PowerShell.Tests;
 /// drops and a port it rejects with ICMP port unreachable; Send-TcpSyn runs in the client namespace.
 /// </summary>
 [Trait("Category", "Namespace")]
+[Collection(NamespaceCollection.Name)]
 public class SendTcpSynNamespaceTests
 {
     private const int Listening = 7001, Closed = 7002, Dropped = 7003, Rejected = 7004, Prohibited = 7005;

@@ -165,7 +165,7 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
         get
         {
             long left = _liveDeadline - Stopwatch.GetTimestamp();
-            return left >= Stopwatch.Frequency / 4 ? 250 : (int)Math.Max(0, left * 1000 / Stopwatch.Frequency);
+            return left >= Stopwatch.Frequency / 10 ? 100 : (int)Math.Max(0, left * 1000 / Stopwatch.Frequency);
         }
     }
 

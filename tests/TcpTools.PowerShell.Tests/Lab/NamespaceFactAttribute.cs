@@ -30,3 +30,13 @@ public sealed class NamespaceTheoryAttribute : TheoryAttribute
         }
     }
 }
+
+/// <summary>
+/// Tests that build namespaces and move real packets run one after another (not beside each other): their
+/// timing claims (a stop within a second, a TIME_WAIT seen while the capture runs) must not depend on load.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class NamespaceCollection
+{
+    public const string Name = "Namespace";
+}
