@@ -22,6 +22,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<ProbeRequest> _requests = new();
     private SynScanner? _scanner;
+    private readonly System.Diagnostics.Stopwatch _sinceStart = System.Diagnostics.Stopwatch.StartNew();
 
     /// <summary>"host", "host:80", "host:80,443,8000-8100", "[fd00::1]:443"; strings or objects with ComputerName from the pipeline.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -145,6 +146,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
         {
             return;
         }
+        long parsedMs = _sinceStart.ElapsedMilliseconds;
         try
         {
             _scanner = new SynScanner(new SynScanOptions
@@ -175,7 +177,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
                     }
                 }
             }
-            WriteVerbose($"Probing {ready.Count} ports on {ready.Select(r => r.Address).Distinct().Count()} addresses from source port {_scanner.SourcePort}, at most {Rate} SYNs/s, {Timeout.TotalSeconds} s timeout, {Retries} retries.");
+            WriteVerbose($"Probing {ready.Count} ports on {ready.Select(r => r.Address).Distinct().Count()} addresses from source port {_scanner.SourcePort}, at most {Rate} SYNs/s, {Timeout.TotalSeconds} s timeout, {Retries} retries (targets parsed in {parsedMs} ms, routes, neighbours and capture ready in {_sinceStart.ElapsedMilliseconds - parsedMs} ms).");
             int activity = 4242;
             bool showProgress = ready.Count > 100;
             var counts = new int[3];
