@@ -62,7 +62,7 @@ public sealed class LiveCapture : IDisposable
                 ? string.Join(':', pa.GetAddressBytes().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)))
                 : null;
             LinkType? linkType = null;
-            if (probeLinkType)
+            if (probeLinkType && IsNetworkInterface(pcapInterface.Name))
             {
                 try
                 {
@@ -82,6 +82,14 @@ public sealed class LiveCapture : IDisposable
         }
         return result;
     }
+
+    /// <summary>
+    /// True for interfaces that are safe to open just to ask their link type: network interfaces and "any". On Linux,
+    /// libpcap's pseudo-devices (nflog, nfqueue, usbmon, dbus, bluetooth) are left closed: opening nfqueue, for one,
+    /// binds a netfilter queue that another program may be using.
+    /// </summary>
+    private static bool IsNetworkInterface(string name) =>
+        !OperatingSystem.IsLinux() || name == "any" || System.IO.Directory.Exists(System.IO.Path.Combine("/sys/class/net", name));
 
     /// <summary>The names of the interfaces libpcap sees (for completion and error messages).</summary>
     public static IReadOnlyList<string> DeviceNamesAvailable() => AllDevices().Select(d => d.Name).ToArray();
