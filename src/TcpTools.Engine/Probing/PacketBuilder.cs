@@ -6,29 +6,29 @@ using TcpTools.Engine.Decoding;
 
 namespace TcpTools.Engine.Probing;
 
-/// <summary>What to put in a crafted TCP segment.</summary>
+/// <summary>What to put in a crafted TCP segment (mutable, so a sender can reuse one per packet).</summary>
 public sealed class TcpSegmentSpec
 {
-    public required IPAddress Source { get; init; }
-    public required IPAddress Destination { get; init; }
-    public ushort SourcePort { get; init; }
-    public ushort DestinationPort { get; init; }
-    public uint SequenceNumber { get; init; }
-    public uint AcknowledgmentNumber { get; init; }
-    public TcpFlags Flags { get; init; }
-    public ushort Window { get; init; } = 64240;
-    public ushort UrgentPointer { get; init; }
+    public required IPAddress Source { get; set; }
+    public required IPAddress Destination { get; set; }
+    public ushort SourcePort { get; set; }
+    public ushort DestinationPort { get; set; }
+    public uint SequenceNumber { get; set; }
+    public uint AcknowledgmentNumber { get; set; }
+    public TcpFlags Flags { get; set; }
+    public ushort Window { get; set; } = 64240;
+    public ushort UrgentPointer { get; set; }
 
     /// <summary>Raw TCP option bytes (padded to 4 by the builder with end-of-options), at most 40.</summary>
-    public byte[] Options { get; init; } = Array.Empty<byte>();
+    public byte[] Options { get; set; } = Array.Empty<byte>();
 
     /// <summary>IPv4 TTL or IPv6 hop limit.</summary>
-    public byte Ttl { get; init; } = 64;
+    public byte Ttl { get; set; } = 64;
 
     /// <summary>IPv4 identification (random when null).</summary>
-    public ushort? IPId { get; init; }
+    public ushort? IPId { get; set; }
 
-    public byte[] Payload { get; init; } = Array.Empty<byte>();
+    public byte[] Payload { get; set; } = Array.Empty<byte>();
 }
 
 /// <summary>Builds IPv4/IPv6 TCP packets (checksums computed) and Ethernet frames around them. No allocation per packet.</summary>

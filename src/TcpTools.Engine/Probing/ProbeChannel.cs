@@ -15,6 +15,7 @@ internal sealed class ProbeChannel : IDisposable
 {
     private Socket? _raw4;
     private Socket? _raw6;
+    private IPEndPoint? _lastDestination; // raw sockets: reused while the destination stays the same
 
     private ProbeChannel(string name, LiveCapture capture, bool loopback, byte[]? mac)
     {
@@ -71,12 +72,12 @@ internal sealed class ProbeChannel : IDisposable
             {
                 // IPPROTO_RAW: the packet carries its own IPv6 header, so any source (a spoofed one for a RST) goes.
                 _raw6 ??= RawSocket(AddressFamily.InterNetworkV6);
-                _raw6.SendTo(buffer.AsSpan(14, ipLength), SocketFlags.None, new IPEndPoint(destination, 0));
+                _raw6.SendTo(buffer.AsSpan(14, ipLength), SocketFlags.None, EndPoint(destination));
             }
             else
             {
                 _raw4 ??= RawSocket(AddressFamily.InterNetwork);
-                _raw4.SendTo(buffer.AsSpan(14, ipLength), SocketFlags.None, new IPEndPoint(destination, 0));
+                _raw4.SendTo(buffer.AsSpan(14, ipLength), SocketFlags.None, EndPoint(destination));
             }
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.AccessDenied)
@@ -88,6 +89,9 @@ internal sealed class ProbeChannel : IDisposable
             throw new CaptureDeviceException(CaptureDeviceFault.SendFailed, Name, $"Sending to {destination} through a raw socket failed: {e.Message}", inner: e);
         }
     }
+
+    private IPEndPoint EndPoint(IPAddress destination) =>
+        _lastDestination is { } last && last.Address.Equals(destination) ? last : _lastDestination = new IPEndPoint(destination, 0);
 
     public void Dispose()
     {

@@ -57,6 +57,7 @@ public sealed class SynScanner : IDisposable
     private readonly ProbePaths _paths;
     private readonly byte[] _buffer = new byte[256];
     private readonly byte[] _synOptions;
+    private readonly TcpSegmentSpec _spec; // reused for every SYN and RST: nothing allocated per packet
 
     public SynScanner(SynScanOptions options)
     {
@@ -69,6 +70,7 @@ public sealed class SynScanner : IDisposable
         // Only what can be an answer: TCP to our source port, ICMP errors, and ARP/NDP for the next hops.
         _paths = new ProbePaths(options.Interface, $"(tcp dst port {_sourcePort}) or icmp or icmp6 or arp");
         _synOptions = PacketBuilder.SynOptions(1460, (uint)Environment.TickCount);
+        _spec = new TcpSegmentSpec { Source = IPAddress.Any, Destination = IPAddress.Any, SourcePort = _sourcePort };
     }
 
     public ushort SourcePort => _sourcePort;
@@ -88,14 +90,15 @@ public sealed class SynScanner : IDisposable
     /// </summary>
     public void Run(IReadOnlyList<ProbeRequest> requests, Action<TcpProbeResult> onResult, CancellationToken cancel, Action<int, int>? progress = null)
     {
-        var probes = new Dictionary<(IPAddress, ushort), Probe>(requests.Count);
+        var probes = new Dictionary<(IPAddressValue, ushort), Probe>(requests.Count);
         var pending = new Queue<Probe>();
         foreach (var r in requests)
         {
-            if (!probes.ContainsKey((Key(r.Address), r.Port)))
+            var key = (IPAddressValue.FromIPAddress(r.Address), r.Port); // without an IPv6 scope id, as answers carry it
+            if (!probes.ContainsKey(key))
             {
                 var p = new Probe(r, (uint)Random.Shared.NextInt64(0, 1L << 32));
-                probes[(Key(r.Address), r.Port)] = p;
+                probes[key] = p;
                 pending.Enqueue(p);
             }
         }
@@ -221,9 +224,6 @@ public sealed class SynScanner : IDisposable
         progress?.Invoke(decided, total);
     }
 
-    /// <summary>Addresses as answers carry them: without an IPv6 scope id (fe80::1%eth0 is answered by fe80::1).</summary>
-    private static IPAddress Key(IPAddress a) => a.AddressFamily == AddressFamily.InterNetworkV6 && a.ScopeId != 0 ? new IPAddress(a.GetAddressBytes()) : a;
-
     public void Dispose() => _paths.Dispose();
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // per packet
@@ -233,24 +233,21 @@ public sealed class SynScanner : IDisposable
         probe.Attempts++;
         probe.LastSent = now;
         probe.SentUnixNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
-        probe.Source = source;
-        var spec = new TcpSegmentSpec
-        {
-            Source = source,
-            Destination = probe.Request.Address,
-            SourcePort = _sourcePort,
-            DestinationPort = probe.Request.Port,
-            SequenceNumber = probe.Seq,
-            Flags = TcpFlags.Syn,
-            Window = 64240,
-            Options = _synOptions,
-        };
+        probe.Source = IPAddressValue.FromIPAddress(source);
+        var spec = _spec;
+        spec.Source = source;
+        spec.Destination = probe.Request.Address;
+        spec.DestinationPort = probe.Request.Port;
+        spec.SequenceNumber = probe.Seq;
+        spec.Flags = TcpFlags.Syn;
+        spec.Window = 64240;
+        spec.Options = _synOptions;
         channel.SendSegment(spec, mac, _buffer);
         SynsSent++;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // per packet
-    private void Classify(ProbeChannel channel, in CapturedFrame frame, ReadOnlySpan<byte> data, Dictionary<(IPAddress, ushort), Probe> probes,
+    private void Classify(ProbeChannel channel, in CapturedFrame frame, ReadOnlySpan<byte> data, Dictionary<(IPAddressValue, ushort), Probe> probes,
         Action<Probe, TcpProbeStatus, string, IPAddress?, TcpSegment?, long> decide)
     {
         var status = PacketDecoder.TryDecode(frame.LinkType, data, out DecodedTcp tcp);
@@ -260,9 +257,7 @@ public sealed class SynScanner : IDisposable
             {
                 return;
             }
-            var from = tcp.SourceAddress.ToIPAddress();
-            if (!probes.TryGetValue((Key(from), tcp.SourcePort), out var probe) || probe.Done
-                || !tcp.DestinationAddress.Equals(IPAddressValue.FromIPAddress(probe.Source!)))
+            if (!probes.TryGetValue((tcp.SourceAddress, tcp.SourcePort), out var probe) || probe.Done || !tcp.DestinationAddress.Equals(probe.Source))
             {
                 return;
             }
@@ -280,8 +275,8 @@ public sealed class SynScanner : IDisposable
             return;
         }
         if (IcmpError.TryParse(frame.LinkType, data, out var icmp) && icmp.InnerSourcePort == _sourcePort
-            && probes.TryGetValue((Key(icmp.InnerDestination), icmp.InnerDestinationPort), out var quoted) && !quoted.Done
-            && icmp.InnerSequence == quoted.Seq && quoted.Source != null && icmp.InnerSource.Equals(quoted.Source) && icmp.Reason != null)
+            && probes.TryGetValue((IPAddressValue.FromIPAddress(icmp.InnerDestination), icmp.InnerDestinationPort), out var quoted) && !quoted.Done
+            && icmp.InnerSequence == quoted.Seq && quoted.Attempts > 0 && IPAddressValue.FromIPAddress(icmp.InnerSource).Equals(quoted.Source) && icmp.Reason != null)
         {
             decide(quoted, TcpProbeStatus.Filtered, icmp.Reason, icmp.Sender, null, frame.UnixTimeNanoseconds);
         }
@@ -291,16 +286,14 @@ public sealed class SynScanner : IDisposable
     private void TearDown(ProbeChannel channel, Probe probe)
     {
         var (_, mac, source) = _paths.For(probe.Request.Address);
-        var spec = new TcpSegmentSpec
-        {
-            Source = source,
-            Destination = probe.Request.Address,
-            SourcePort = _sourcePort,
-            DestinationPort = probe.Request.Port,
-            SequenceNumber = probe.Seq + 1,
-            Flags = TcpFlags.Rst,
-            Window = 0,
-        };
+        var spec = _spec;
+        spec.Source = source;
+        spec.Destination = probe.Request.Address;
+        spec.DestinationPort = probe.Request.Port;
+        spec.SequenceNumber = probe.Seq + 1;
+        spec.Flags = TcpFlags.Rst;
+        spec.Window = 0;
+        spec.Options = Array.Empty<byte>();
         channel.SendSegment(spec, mac, _buffer);
     }
 
@@ -318,7 +311,7 @@ public sealed class SynScanner : IDisposable
         public long LastSent { get; set; }
         public long SentUnixNs { get; set; }
         public bool Done { get; set; }
-        public IPAddress? Source { get; set; }
+        public IPAddressValue Source { get; set; }
     }
 }
 

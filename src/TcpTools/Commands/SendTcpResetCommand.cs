@@ -23,12 +23,10 @@ public enum TcpResetDirection
 /// </summary>
 [Cmdlet(VerbsCommunications.Send, "TcpReset", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(TcpSegment))]
-public sealed class SendTcpResetCommand : PSCmdlet, IDisposable
+public sealed class SendTcpResetCommand : TcpSendCommandBase
 {
     private const string ConnectionSet = "Connection";
     private const string ExplicitSet = "Explicit";
-    private readonly CancellationTokenSource _stopping = new();
-    private TcpSender? _sender;
 
     /// <summary>Connections to reset, from Get-TcpFlow (file or live): their last seen sequence numbers are used.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ConnectionSet)]
@@ -54,14 +52,6 @@ public sealed class SendTcpResetCommand : PSCmdlet, IDisposable
     [Alias("Seq")]
     public uint SequenceNumber { get; set; }
 
-    [Parameter]
-    [ArgumentCompleter(typeof(CaptureDeviceCompleter))]
-    public string? Interface { get; set; }
-
-    /// <summary>Write the RST segments sent.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     protected override void ProcessRecord()
     {
         if (ParameterSetName == ExplicitSet)
@@ -79,7 +69,7 @@ public sealed class SendTcpResetCommand : PSCmdlet, IDisposable
         }
         foreach (var flow in InputObject)
         {
-            if (_stopping.IsCancellationRequested)
+            if (StopToken.IsCancellationRequested)
             {
                 return;
             }
@@ -100,17 +90,6 @@ public sealed class SendTcpResetCommand : PSCmdlet, IDisposable
             }
             Reset($"{flow.Client} <> {flow.Server}", rsts);
         }
-    }
-
-    protected override void EndProcessing() => _sender?.Dispose();
-
-    protected override void StopProcessing() => _stopping.Cancel();
-
-    public void Dispose()
-    {
-        _sender?.Dispose();
-        _stopping.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     private static void AddResets(List<(IPEndPoint, IPEndPoint, uint)> into, IPEndPoint from, IPEndPoint to, uint next, uint acknowledged)
@@ -156,7 +135,7 @@ public sealed class SendTcpResetCommand : PSCmdlet, IDisposable
                 Flags = TcpFlags.Rst,
                 Window = 0,
             });
-            if (!SendErrors.TrySend(this, to, () => (_sender ??= new TcpSender(Interface)).Send(rst, TimeSpan.Zero, _stopping.Token)))
+            if (!SendErrors.TrySend(this, to, () => Sender.Send(rst, TimeSpan.Zero, StopToken)))
             {
                 continue;
             }

@@ -9,10 +9,8 @@ namespace TcpTools.Commands;
 /// <summary>Send-TcpSegment: sends TcpSegment objects (crafted by New-TcpSegment, or captured) and, with -Wait, returns each answer.</summary>
 [Cmdlet(VerbsCommunications.Send, "TcpSegment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(TcpSegment))]
-public sealed class SendTcpSegmentCommand : PSCmdlet, IDisposable
+public sealed class SendTcpSegmentCommand : TcpSendCommandBase
 {
-    private readonly CancellationTokenSource _stopping = new();
-    private TcpSender? _sender;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [ValidateNotNull]
@@ -27,15 +25,6 @@ public sealed class SendTcpSegmentCommand : PSCmdlet, IDisposable
     [SecondsToTimeSpan]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Send on this interface rather than the one the routing table picks.</summary>
-    [Parameter]
-    [ArgumentCompleter(typeof(CaptureDeviceCompleter))]
-    public string? Interface { get; set; }
-
-    /// <summary>Write each segment sent.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     protected override void BeginProcessing()
     {
         if (Wait && Timeout <= TimeSpan.Zero)
@@ -48,7 +37,7 @@ public sealed class SendTcpSegmentCommand : PSCmdlet, IDisposable
     {
         foreach (var segment in InputObject)
         {
-            if (_stopping.IsCancellationRequested)
+            if (StopToken.IsCancellationRequested)
             {
                 return;
             }
@@ -68,7 +57,7 @@ public sealed class SendTcpSegmentCommand : PSCmdlet, IDisposable
                 continue;
             }
             TcpSegment? answer = null;
-            if (!SendErrors.TrySend(this, segment, () => answer = (_sender ??= new TcpSender(Interface)).Send(segment, Wait ? Timeout : TimeSpan.Zero, _stopping.Token)))
+            if (!SendErrors.TrySend(this, segment, () => answer = Sender.Send(segment, Wait ? Timeout : TimeSpan.Zero, StopToken)))
             {
                 continue;
             }
@@ -90,14 +79,4 @@ public sealed class SendTcpSegmentCommand : PSCmdlet, IDisposable
         }
     }
 
-    protected override void EndProcessing() => _sender?.Dispose();
-
-    protected override void StopProcessing() => _stopping.Cancel();
-
-    public void Dispose()
-    {
-        _sender?.Dispose();
-        _stopping.Dispose();
-        GC.SuppressFinalize(this);
-    }
 }
