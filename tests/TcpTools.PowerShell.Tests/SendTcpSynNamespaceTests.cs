@@ -78,7 +78,7 @@ public class SendTcpSynNamespaceTests
     }
 
     [NamespaceFact]
-    public void Quiet_gives_true_or_false_per_probe_and_objects_from_the_pipeline_bind()
+    public void Quiet_gives_true_or_false_per_target_and_objects_from_the_pipeline_bind()
     {
         using var lab = new NetworkLab();
         using var listener = lab.Listen(lab.Server, false, Listening);
@@ -90,10 +90,13 @@ public class SendTcpSynNamespaceTests
             [ipaddress]'{{NetworkLab.ServerV4}}' | Send-TcpSyn -Port {{Listening}} -Quiet
             Send-TcpSyn "{{NetworkLab.ServerV4}}:{{Listening}},{{Closed}}" | Where-Object Status -eq Open | Send-TcpSyn | ForEach-Object { "again $($_.Port)=$($_.Status)" }
             Send-TcpSyn "{{NetworkLab.ServerV4}}:{{Listening}},{{Closed}}" -Status Closed -Verbose | ForEach-Object { "only $($_.Port)=$($_.Status)" }
+            Send-TcpSyn "{{NetworkLab.ServerV4}}:{{Listening}},{{Closed}}", "{{NetworkLab.ServerV4}}:{{Listening}}" -Quiet
             """);
         run.AssertNoErrors();
         var output = run.Items<object>().Select(i => i.Item).ToList();
-        Assert.Equal(new object[] { true, false, $"{Listening}=Open", $"{Closed}=Closed", true, $"again {Listening}=Open", $"only {Closed}=Closed" }, output);
+        Assert.Equal(new object[] { true, false, $"{Listening}=Open", $"{Closed}=Closed", true, $"again {Listening}=Open", $"only {Closed}=Closed" }, output.Take(7));
+        // -Quiet gives one value per target, as each target is decided: 'open,closed' is $false, 'open' is $true.
+        Assert.Equal(new object[] { false, true }, output.Skip(7).OrderBy(o => (bool)o));
         Assert.Contains(run.Verbose, v => v.EndsWith(": 1 open, 1 closed, 0 filtered.", StringComparison.Ordinal));
     }
 

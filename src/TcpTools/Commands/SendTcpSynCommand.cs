@@ -12,7 +12,7 @@ namespace TcpTools.Commands;
 
 /// <summary>
 /// Send-TcpSyn: half-open SYN probes, as nmap -sS sends them, to one port or thousands; one TcpProbeResult (or,
-/// with -Quiet, $true/$false) per address and port, streamed as each is decided.
+/// with -Quiet, one $true/$false per target) per address and port, streamed as each is decided.
 /// </summary>
 [Cmdlet(VerbsCommunications.Send, "TcpSyn", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(TcpProbeResult))]
@@ -74,7 +74,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
     [Parameter]
     public TcpProbeStatus[]? Status { get; set; }
 
-    /// <summary>Write $true (open) or $false (closed, filtered) per probe instead of TcpProbeResult objects.</summary>
+    /// <summary>Write one $true or $false per target instead of TcpProbeResult objects: $true when all its ports are open.</summary>
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
@@ -191,18 +191,37 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
                     wanted[(int)s] = true;
                 }
             }
+            // -Quiet: one answer per target as given ('web01:80,443' is one target): $true when every port is open,
+            // written as soon as the target's last probe is decided.
+            // A port two targets share is probed once; its result counts for both.
+            var perTarget = new Dictionary<string, (int Left, bool AllOpen)>();
+            var targetsOf = new Dictionary<(IPAddress, ushort), List<string>>();
+            foreach (var r in ready.DistinctBy(r => (r.Target, r.Address, r.Port)))
+            {
+                perTarget[r.Target] = perTarget.TryGetValue(r.Target, out var t) ? (t.Left + 1, true) : (1, true);
+                if (!targetsOf.TryGetValue((r.Address, r.Port), out var list))
+                {
+                    targetsOf[(r.Address, r.Port)] = list = new List<string>();
+                }
+                list.Add(r.Target);
+            }
             _scanner.Run(ready, result =>
             {
                 counts[(int)result.Status]++;
-                if (!wanted[(int)result.Status])
-                {
-                    return;
-                }
                 if (Quiet)
                 {
-                    WriteObject(result.IsOpen);
+                    foreach (string target in targetsOf[(result.Address, result.Port)])
+                    {
+                        var (left, allOpen) = perTarget[target];
+                        perTarget[target] = (left - 1, allOpen && result.IsOpen);
+                        if (left == 1)
+                        {
+                            WriteObject(allOpen && result.IsOpen);
+                        }
+                    }
+                    return;
                 }
-                else
+                if (wanted[(int)result.Status])
                 {
                     WriteObject(result);
                 }
