@@ -81,16 +81,9 @@ public sealed class RoutedProbeTests : IDisposable
 
     private static Socket ListenIn(string ns, IPEndPoint at)
     {
-        Socket? socket = null;
-        var thread = new Thread(() =>
-        {
-            NetworkLab.EnterOnThisThread(ns);
-            socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(at);
-            socket.Listen(16);
-        });
-        thread.Start();
-        thread.Join();
-        return socket!;
+        var socket = NetworkLab.SocketIn(ns, AddressFamily.InterNetwork);
+        socket.Bind(at);
+        socket.Listen(16);
+        return socket;
     }
 }

@@ -118,8 +118,6 @@ public sealed class CaptureFileWriter : IDisposable
         FramesWritten++;
     }
 
-    public void Flush() => _stream.Flush();
-
     public void Dispose()
     {
         if (Format != CaptureFileFormat.PcapNg && !_pcapHeaderWritten)

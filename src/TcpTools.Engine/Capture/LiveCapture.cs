@@ -91,9 +91,6 @@ public sealed class LiveCapture : IDisposable
     private static bool IsNetworkInterface(string name) =>
         !OperatingSystem.IsLinux() || name == "any" || System.IO.Directory.Exists(System.IO.Path.Combine("/sys/class/net", name));
 
-    /// <summary>The names of the interfaces libpcap sees (for completion and error messages).</summary>
-    public static IReadOnlyList<string> DeviceNamesAvailable() => AllDevices().Select(d => d.Name).ToArray();
-
     /// <summary>
     /// Opens every interface of <paramref name="options"/>. Throws <see cref="CaptureDeviceException"/> (unknown
     /// interface, not permitted, cannot open), <see cref="CaptureFilterException"/> or <see cref="PcapUnavailableException"/>.

@@ -83,18 +83,22 @@ internal sealed class NetworkLab : IDisposable
     /// <summary>A TCP socket created inside the namespace (a socket belongs to the namespace it was created in).</summary>
     public Socket Socket(string ns, bool ipv6)
     {
+        var socket = SocketIn(ns, ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork);
+        _owned.Add(socket);
+        return socket;
+    }
+
+    /// <summary>A TCP socket created in namespace <paramref name="ns"/> (on a short-lived thread that enters it); the caller owns it.</summary>
+    public static Socket SocketIn(string ns, AddressFamily family)
+    {
         Socket? socket = null;
         Exception? error = null;
         var thread = new Thread(() =>
         {
             try
             {
-                using var handle = File.OpenHandle($"/run/netns/{ns}");
-                if (setns((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
-                {
-                    throw new InvalidOperationException($"setns({ns}) failed: errno {Marshal.GetLastPInvokeError()}");
-                }
-                socket = new Socket(ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                EnterOnThisThread(ns);
+                socket = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
             }
             catch (Exception e)
             {
@@ -103,12 +107,7 @@ internal sealed class NetworkLab : IDisposable
         });
         thread.Start();
         thread.Join();
-        if (error != null)
-        {
-            throw error;
-        }
-        _owned.Add(socket!);
-        return socket!;
+        return error is null ? socket! : throw error;
     }
 
     /// <summary>Moves the calling thread into a namespace (network namespaces are per thread): for a dedicated thread only.</summary>
