@@ -15,7 +15,8 @@ internal static class Program
         {
             // First (cold: JIT) and later (warm) runs of the tracker over the capture, in one process.
             var b = new TrackerBenchmarks();
-            for (int i = 0; i < 3; i++)
+            int runs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
+            for (int i = 0; i < runs; i++)
             {
                 var sw = System.Diagnostics.Stopwatch.StartNew();
                 b.Setup();

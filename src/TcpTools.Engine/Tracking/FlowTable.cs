@@ -8,7 +8,9 @@ namespace TcpTools.Engine.Tracking;
 /// <summary>
 /// The flow table: records by value in chunks of 4096 (growing never copies a record), found through an
 /// open-addressing index of slot numbers with linear probing and backward-shift deletion. A lookup hashes the
-/// segment's 4-tuple symmetrically and compares keys in both directions, so it allocates nothing.
+/// segment's 4-tuple symmetrically and compares keys in both directions, so it allocates nothing. Beside the
+/// records, 4 bytes per slot say roughly when each flow is due to leave, so that expiry sweeps read a small array
+/// instead of whole records.
 /// </summary>
 internal sealed class FlowTable
 {
@@ -19,6 +21,7 @@ internal sealed class FlowTable
     private FlowRecord[][] _chunks = new FlowRecord[4][];
     private int _chunkCount;
     private int _highWater;
+    private uint[] _dueSeconds = new uint[ChunkSize];
     private int[] _free = new int[64];
     private int _freeCount;
     private int[] _index;
@@ -69,6 +72,22 @@ internal sealed class FlowTable
         }
     }
 
+    /// <summary>Records when the flow in <paramref name="slot"/> is due to leave the table (ns since 1970).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetDue(int slot, long dueNs) => _dueSeconds[slot] = Coarse(dueNs);
+
+    /// <summary>
+    /// False when the flow in <paramref name="slot"/> is surely not due at <paramref name="clockNs"/>; true when it
+    /// may be (compare the exact time), and never false for a due flow: its due time was rounded down as the clock is.
+    /// A free slot is never due.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool MayBeDue(int slot, long clockNs) => _dueSeconds[slot] <= Coarse(clockNs);
+
+    // Nanoseconds to units of 2^30 ns (about a second), clamped below uint.MaxValue, which marks a free slot.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Coarse(long ns) => ns <= 0 ? 0 : (uint)Math.Min(ns >> 30, uint.MaxValue - 1);
+
     /// <summary>Adds a flow with the given key (A = client); its record is zeroed but for the key and InUse.</summary>
     public int Insert(in FlowKey key)
     {
@@ -81,6 +100,7 @@ internal sealed class FlowTable
         record = default;
         record.Key = key;
         record.Flags = FlowFlags.InUse;
+        _dueSeconds[slot] = 0; // may be due until the tracker says when
         int i = key.Hash() & _mask;
         while (_index[i] != 0)
         {
@@ -123,6 +143,7 @@ internal sealed class FlowTable
             _historyOverflow.Remove(slot);
         }
         record.Flags = FlowFlags.None;
+        _dueSeconds[slot] = uint.MaxValue;
         if (_freeCount == _free.Length)
         {
             Array.Resize(ref _free, _free.Length * 2);
@@ -138,7 +159,8 @@ internal sealed class FlowTable
         _historyOverflow[slot] = HistoryOverflow(slot) + letter.ToString();
 
     /// <summary>Managed bytes held by the table's arrays (records, index, free list).</summary>
-    public long FootprintBytes => (long)_chunkCount * ChunkSize * Unsafe.SizeOf<FlowRecord>() + (long)_index.Length * sizeof(int) + (long)_free.Length * sizeof(int);
+    public long FootprintBytes =>
+        (long)_chunkCount * ChunkSize * Unsafe.SizeOf<FlowRecord>() + (long)_dueSeconds.Length * sizeof(uint) + (long)_index.Length * sizeof(int) + (long)_free.Length * sizeof(int);
 
     private int NewSlot()
     {
@@ -149,6 +171,10 @@ internal sealed class FlowTable
                 Array.Resize(ref _chunks, _chunks.Length * 2);
             }
             _chunks[_chunkCount++] = new FlowRecord[ChunkSize];
+            if (_dueSeconds.Length < _chunkCount * ChunkSize)
+            {
+                Array.Resize(ref _dueSeconds, _dueSeconds.Length * 2);
+            }
         }
         return _highWater++;
     }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace TcpTools.Engine.Tracking;
 
 /// <summary>
@@ -8,7 +10,26 @@ namespace TcpTools.Engine.Tracking;
 /// </summary>
 internal static class RfcState
 {
-    public static TcpState Of(EndpointFacts f)
+    // Every combination of the nine facts, worked out once: Of is one load on the per-segment path.
+    private const int FactCombinations = 1 << 9;
+    private static readonly TcpState[] s_states = BuildStates();
+    private static readonly byte[] s_ranks = BuildRanks();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TcpState Of(EndpointFacts f) => s_states[(int)f & (FactCombinations - 1)];
+
+    private static TcpState[] BuildStates()
+    {
+        System.Diagnostics.Debug.Assert((int)EndpointFacts.Expired < FactCombinations);
+        var states = new TcpState[FactCombinations];
+        for (int f = 0; f < states.Length; f++)
+        {
+            states[f] = Derive((EndpointFacts)f);
+        }
+        return states;
+    }
+
+    private static TcpState Derive(EndpointFacts f)
     {
         if ((f & (EndpointFacts.Reset | EndpointFacts.Expired)) != 0)
         {
@@ -44,7 +65,18 @@ internal static class RfcState
     /// <c>State -eq TimeWait</c> means "an endpoint is in TIME_WAIT", and an opening connection shows the
     /// endpoint that has moved further (SYN_RECEIVED over SYN_SENT).
     /// </summary>
-    public static TcpState Connection(TcpState client, TcpState server) => Rank(client) >= Rank(server) ? client : server;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TcpState Connection(TcpState client, TcpState server) => s_ranks[(int)client] >= s_ranks[(int)server] ? client : server;
+
+    private static byte[] BuildRanks()
+    {
+        var ranks = new byte[(int)TcpState.TimeWait + 1];
+        for (int s = 0; s < ranks.Length; s++)
+        {
+            ranks[s] = (byte)Rank((TcpState)s);
+        }
+        return ranks;
+    }
 
     private static int Rank(TcpState s) => s switch
     {

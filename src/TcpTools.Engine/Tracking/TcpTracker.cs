@@ -80,7 +80,7 @@ public sealed class TcpTracker
         if (slot >= 0)
         {
             ref FlowRecord existing = ref _table[slot];
-            if (DueTime(ref existing) <= _clock)
+            if (_table.MayBeDue(slot, _clock) && DueTime(ref existing) <= _clock)
             {
                 Finish(slot, expired: true);
                 slot = -1;
@@ -103,6 +103,7 @@ public sealed class TcpTracker
         {
             Statistics.BadChecksums++;
             ZeekModel.ChecksumError(_table, slot, fromClient);
+            _table.SetDue(slot, DueTime(ref flow));
             return;
         }
         // A new flow was Closed before this segment (a mid-stream one is created already Established).
@@ -124,6 +125,7 @@ public sealed class TcpTracker
         SequenceAnalysis.Process(ref snd, ref rcv, tcp, us, flow.RttUsPlusOne);
         Handshake(ref flow, ref snd, fromClient, tcp, frame, us);
         flow.Flags = fromClient ? flow.Flags | FlowFlags.LastFromClient : flow.Flags & ~FlowFlags.LastFromClient;
+        _table.SetDue(slot, DueTime(ref flow));
 
         if (Options.EmitStateChanges && flow.State != before)
         {
@@ -150,7 +152,7 @@ public sealed class TcpTracker
         }
         for (int slot = 0; slot < _table.HighWater; slot++)
         {
-            if (_table[slot].InUse && DueTime(ref _table[slot]) <= _clock)
+            if (_table.MayBeDue(slot, _clock) && _table[slot].InUse && DueTime(ref _table[slot]) <= _clock)
             {
                 Finish(slot, expired: true);
             }
@@ -376,7 +378,10 @@ public sealed class TcpTracker
 
     private TcpConnectionState Snapshot(int slot, TcpCloseReason reason) => TcpConnectionState.Create(_table, slot, reason, Options.Msl);
 
-    /// <summary>Visits a few slots per segment and finishes flows whose time is up: expiry in amortised O(1).</summary>
+    /// <summary>
+    /// Visits a few slots per segment and finishes flows whose time is up: expiry in amortised O(1). It reads the
+    /// table's coarse due times, and a record only when its flow may be due.
+    /// </summary>
     private void Sweep(int count)
     {
         int high = _table.HighWater;
@@ -391,8 +396,7 @@ public sealed class TcpTracker
                 _sweepCursor = 0;
             }
             int slot = _sweepCursor++;
-            ref FlowRecord flow = ref _table[slot];
-            if (flow.InUse && DueTime(ref flow) <= _clock)
+            if (_table.MayBeDue(slot, _clock) && _table[slot].InUse && DueTime(ref _table[slot]) <= _clock)
             {
                 Finish(slot, expired: true);
             }
