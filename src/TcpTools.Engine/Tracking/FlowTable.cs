@@ -7,8 +7,10 @@ namespace TcpTools.Engine.Tracking;
 
 /// <summary>
 /// The flow table: records by value in chunks of 4096 (growing never copies a record), found through an
-/// open-addressing index of slot numbers with linear probing and backward-shift deletion. A lookup hashes the
-/// segment's 4-tuple symmetrically and compares keys in both directions, so it allocates nothing. Beside the
+/// open-addressing index with linear probing and backward-shift deletion. An index entry holds the slot number
+/// (24 bits) and the top 8 bits of the key's hash, so a probe past another flow's entry rarely reads that flow's
+/// record. A lookup hashes the segment's 4-tuple symmetrically and compares keys in both directions, so it
+/// allocates nothing. Beside the
 /// records, 4 bytes per slot say roughly when each flow is due to leave, so that expiry sweeps read a small array
 /// instead of whole records.
 /// </summary>
@@ -18,13 +20,20 @@ internal sealed class FlowTable
     private const int ChunkSize = 1 << ChunkShift;
     private const int ChunkMask = ChunkSize - 1;
 
+    // An index entry: the hash's top 8 bits, then slot + 1 (0 marks an empty entry).
+    private const uint TagMask = 0xFF00_0000;
+    private const uint SlotMask = ~TagMask;
+
+    /// <summary>The most flows a table holds: slot + 1 must fit in the entry's 24 bits.</summary>
+    public const int MaxCapacity = (int)SlotMask - 1;
+
     private FlowRecord[][] _chunks = new FlowRecord[4][];
     private int _chunkCount;
     private int _highWater;
     private uint[] _dueSeconds = new uint[ChunkSize];
     private int[] _free = new int[64];
     private int _freeCount;
-    private int[] _index;
+    private uint[] _index;
     private int _mask;
     private readonly Dictionary<int, string> _historyOverflow = new();
 
@@ -35,7 +44,7 @@ internal sealed class FlowTable
         {
             size <<= 1;
         }
-        _index = new int[size];
+        _index = new uint[size];
         _mask = size - 1;
     }
 
@@ -55,18 +64,24 @@ internal sealed class FlowTable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     public int Find(in DecodedTcp tcp, out bool fromClient)
     {
-        int i = FlowKey.Hash(tcp) & _mask;
+        int hash = FlowKey.Hash(tcp);
+        uint tag = (uint)hash & TagMask;
+        int i = hash & _mask;
         while (true)
         {
-            int entry = _index[i];
+            uint entry = _index[i];
             if (entry == 0)
             {
                 fromClient = false;
                 return -1;
             }
-            if (this[entry - 1].Key.Matches(tcp, out fromClient))
+            if ((entry & TagMask) == tag)
             {
-                return entry - 1;
+                int slot = (int)(entry & SlotMask) - 1;
+                if (this[slot].Key.Matches(tcp, out fromClient))
+                {
+                    return slot;
+                }
             }
             i = (i + 1) & _mask;
         }
@@ -101,12 +116,13 @@ internal sealed class FlowTable
         record.Key = key;
         record.Flags = FlowFlags.InUse;
         _dueSeconds[slot] = 0; // may be due until the tracker says when
-        int i = key.Hash() & _mask;
+        int hash = key.Hash();
+        int i = hash & _mask;
         while (_index[i] != 0)
         {
             i = (i + 1) & _mask;
         }
-        _index[i] = slot + 1;
+        _index[i] = Entry(hash, slot);
         Count++;
         return slot;
     }
@@ -115,7 +131,7 @@ internal sealed class FlowTable
     {
         ref FlowRecord record = ref this[slot];
         int i = record.Key.Hash() & _mask;
-        while (_index[i] != slot + 1)
+        while ((_index[i] & SlotMask) != (uint)slot + 1)
         {
             i = (i + 1) & _mask;
         }
@@ -124,12 +140,12 @@ internal sealed class FlowTable
         while (true)
         {
             j = (j + 1) & _mask;
-            int entry = _index[j];
+            uint entry = _index[j];
             if (entry == 0)
             {
                 break;
             }
-            int home = this[entry - 1].Key.Hash() & _mask;
+            int home = this[(int)(entry & SlotMask) - 1].Key.Hash() & _mask;
             bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
             if (!stays)
             {
@@ -152,6 +168,17 @@ internal sealed class FlowTable
         Count--;
     }
 
+    /// <summary>Removes every flow at once. The chunks stay for reuse: slots at or above the high-water mark are unused whatever they hold.</summary>
+    public void Clear()
+    {
+        Array.Clear(_index);
+        Array.Fill(_dueSeconds, uint.MaxValue, 0, _highWater);
+        _historyOverflow.Clear();
+        _freeCount = 0;
+        _highWater = 0;
+        Count = 0;
+    }
+
     /// <summary>History letters beyond the inline 12 of a flow.</summary>
     public string HistoryOverflow(int slot) => _historyOverflow.TryGetValue(slot, out string? s) ? s : "";
 
@@ -160,10 +187,17 @@ internal sealed class FlowTable
 
     /// <summary>Managed bytes held by the table's arrays (records, index, free list).</summary>
     public long FootprintBytes =>
-        (long)_chunkCount * ChunkSize * Unsafe.SizeOf<FlowRecord>() + (long)_dueSeconds.Length * sizeof(uint) + (long)_index.Length * sizeof(int) + (long)_free.Length * sizeof(int);
+        (long)_chunkCount * ChunkSize * Unsafe.SizeOf<FlowRecord>() + (long)_dueSeconds.Length * sizeof(uint) + (long)_index.Length * sizeof(uint) + (long)_free.Length * sizeof(int);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Entry(int hash, int slot) => ((uint)hash & TagMask) | (uint)(slot + 1);
 
     private int NewSlot()
     {
+        if (_highWater == MaxCapacity)
+        {
+            throw new InvalidOperationException($"The flow table holds at most {MaxCapacity} flows.");
+        }
         if (_highWater == _chunkCount * ChunkSize)
         {
             if (_chunkCount == _chunks.Length)
@@ -181,20 +215,23 @@ internal sealed class FlowTable
 
     private void GrowIndex()
     {
-        var index = new int[_index.Length * 2];
+        var index = new uint[_index.Length * 2];
         int mask = index.Length - 1;
-        foreach (int entry in _index)
+        // Records in slot order, not index order: the keys are read front to back, not at random.
+        for (int slot = 0; slot < _highWater; slot++)
         {
-            if (entry == 0)
+            ref FlowRecord record = ref this[slot];
+            if (!record.InUse)
             {
                 continue;
             }
-            int i = this[entry - 1].Key.Hash() & mask;
+            int hash = record.Key.Hash();
+            int i = hash & mask;
             while (index[i] != 0)
             {
                 i = (i + 1) & mask;
             }
-            index[i] = entry;
+            index[i] = Entry(hash, slot);
         }
         _index = index;
         _mask = mask;

@@ -34,14 +34,17 @@ public sealed class TcpTracker
         {
             throw new ArgumentOutOfRangeException(nameof(options), Options.Msl, "The MSL must be positive.");
         }
-        if (Options.MaxFlows < 1)
+        if (Options.MaxFlows < 1 || Options.MaxFlows > MaxFlowsLimit)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), Options.MaxFlows, "MaxFlows must be at least 1.");
+            throw new ArgumentOutOfRangeException(nameof(options), Options.MaxFlows, $"MaxFlows must be from 1 to {MaxFlowsLimit}.");
         }
         _twoMslNs = 2 * Options.Msl.Ticks * 100;
     }
 
     public TcpTrackerOptions Options { get; }
+
+    /// <summary>The largest <see cref="TcpTrackerOptions.MaxFlows"/>: 16,777,214 flows (about 4 GB of flow table).</summary>
+    public const int MaxFlowsLimit = FlowTable.MaxCapacity;
 
     public TcpTrackerStatistics Statistics { get; } = new();
 
@@ -183,15 +186,14 @@ public sealed class TcpTracker
             }
         }
         remaining.Sort();
-        foreach (var (_, slot) in remaining)
+        if (!Options.EmitStateChanges)
         {
-            ref FlowRecord flow = ref _table[slot];
-            if (!Options.EmitStateChanges)
+            foreach (var (_, slot) in remaining)
             {
-                Output.Enqueue(Snapshot(slot, OpenReason(ref flow)));
+                Output.Enqueue(Snapshot(slot, OpenReason(ref _table[slot])));
             }
-            _table.Remove(slot);
         }
+        _table.Clear();
     }
 
     /// <summary>Snapshots of the flows held now, without removing them (for live views).</summary>

@@ -39,7 +39,7 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
 
     /// <summary>The most flows tracked at once; beyond it the least recently active are evicted with a warning.</summary>
     [Parameter]
-    [ValidateRange(1, int.MaxValue)]
+    [ValidateRange(1, TcpTracker.MaxFlowsLimit)]
     public int MaxFlows { get; set; } = 1_000_000;
 
     protected override void BeginProcessing()
