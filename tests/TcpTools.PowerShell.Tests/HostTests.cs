@@ -51,6 +51,23 @@ public class HostTests
     }
 
     [Fact]
+    public void Host_runs_precompiled_PowerShell_without_tiering()
+    {
+        // What keeps start-up short (bench/RESULTS.md): the PowerShell assemblies the host loads are ReadyToRun
+        // images, and the runtime compiles every other method once, fully optimised.
+        string dir = Path.GetDirectoryName(Repo.HostExecutable)!;
+        foreach (string name in new[] { "System.Management.Automation.dll", "Microsoft.PowerShell.Commands.Utility.dll", "TcpTools.Host.dll" })
+        {
+            using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(Path.Combine(dir, name)));
+            Assert.True(pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, name + " is not a ReadyToRun image");
+        }
+        string config = File.ReadAllText(Path.Combine(dir, "TcpTools.Host.runtimeconfig.json"));
+        Assert.Contains("\"System.Runtime.TieredCompilation\": false", config);
+        // The module is never taken from the host's folder: it loads from out/TcpTools.
+        Assert.False(File.Exists(Path.Combine(dir, "TcpTools.Engine.dll")));
+    }
+
+    [Fact]
     public void Failing_command_writes_to_stderr_and_exits_nonzero()
     {
         var (exit, stdout, stderr) = Run("-Command", "Get-TcpSegment -Path /nonexistent/x.pcap");
