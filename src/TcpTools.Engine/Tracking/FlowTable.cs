@@ -10,9 +10,8 @@ namespace TcpTools.Engine.Tracking;
 /// open-addressing index with linear probing and backward-shift deletion. An index entry holds the slot number
 /// (24 bits) and the top 8 bits of the key's hash, so a probe past another flow's entry rarely reads that flow's
 /// record. A lookup hashes the segment's 4-tuple symmetrically and compares keys in both directions, so it
-/// allocates nothing. Beside the
-/// records, 4 bytes per slot say roughly when each flow is due to leave, so that expiry sweeps read a small array
-/// instead of whole records.
+/// allocates nothing. Beside the records, 4 bytes per slot say roughly when each flow is due to leave, so that
+/// expiry sweeps read a small array instead of whole records.
 /// </summary>
 internal sealed class FlowTable
 {
