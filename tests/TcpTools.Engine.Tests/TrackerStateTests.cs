@@ -214,6 +214,20 @@ public class TrackerStateTests
     }
 
     [Fact]
+    public void No_handshake_rtt_without_the_clients_syn()
+    {
+        // The capture begins at the SYN-ACK: only half the handshake is on the wire, so there is nothing to measure.
+        var c = new Conversation().Sv(SA, 5000, 1001).C(A, 1001, 5001);
+        States(c, TcpState.Established, TcpState.Established);
+        Assert.Null(c.Current.HandshakeRtt);
+        // An ACK stamped before its SYN (clock trouble across capture points) gives no figure either.
+        var d = new Conversation().C(S, 1000).Sv(SA, 5000, 1001);
+        d.Now -= 10_000_000;
+        d.C(A, 1001, 5001);
+        Assert.Null(d.Current.HandshakeRtt);
+    }
+
+    [Fact]
     public void A_flow_picked_up_mid_stream_is_established_and_marked()
     {
         var c = new Conversation().C(PA, 77_000, 99_000, len: 20).Sv(A, 99_000, 77_020);
@@ -402,6 +416,45 @@ public class TrackerStateTests
         Assert.Equal(new ushort[] { 8, 9, 10 }, tracker.Current().Select(f => f.ClientPort).OrderBy(p => p));
         Assert.Equal(7, evicted.Count);
         Assert.All(evicted, f => Assert.Equal(TcpCloseReason.Evicted, f.CloseReason));
+    }
+
+    [Fact]
+    public void A_full_table_makes_room_with_finished_flows_first_and_keeps_their_close_reason()
+    {
+        var tracker = new TcpTracker(new TcpTrackerOptions { MaxFlows = 2 });
+        var closed = new Conversation(tracker: tracker, clientPort: 1).Handshake()
+            .C(FA, 1001, 5001).Sv(FA, 5001, 1002).C(A, 1002, 5002); // client in TIME_WAIT
+        var open = new Conversation(tracker: tracker, clientPort: 2) { Now = closed.Now + 1_000_000 }.Handshake();
+        // The open flow is the more recently active, but the finished one goes first, and whatever is sampled.
+        var third = new Conversation(tracker: tracker, clientPort: 3) { Now = open.Now + 1_000_000 }.C(S, 1000);
+        var gone = Assert.Single(third.Emitted);
+        Assert.Equal((1, TcpCloseReason.Fin, TcpState.TimeWait), (gone.ClientPort, gone.CloseReason, gone.State));
+        Assert.Equal((0L, 1L), (tracker.Statistics.FlowsEvicted, tracker.Statistics.FinishedFlowsEvicted));
+        // With only open flows left, the least recently active open one is evicted as such.
+        var fourth = new Conversation(tracker: tracker, clientPort: 4) { Now = third.Now + 1_000_000 }.C(S, 1000);
+        var evicted = Assert.Single(fourth.Emitted);
+        Assert.Equal((2, TcpCloseReason.Evicted), (evicted.ClientPort, evicted.CloseReason));
+        Assert.Equal(1L, tracker.Statistics.FlowsEvicted);
+    }
+
+    [Fact]
+    public void An_older_capture_read_after_a_newer_one_keeps_its_connections_whole()
+    {
+        // Files given newest first: the older file's segments are all late, by an hour. Each connection keeps its
+        // own times, and its timers run from the tracker's clock, so it does not time out between its own segments.
+        var tracker = new TcpTracker();
+        long older = 1_700_000_000_000_000_000, newer = older + 3_600_000_000_000;
+        new Conversation(tracker: tracker, clientPort: 1) { Now = newer }.Handshake();
+        var late = new Conversation(tracker: tracker, clientPort: 2) { Now = older }.Handshake()
+            .C(PA, 1001, 5001, len: 10).Wait(TimeSpan.FromMinutes(3)).Sv(A, 5001, 1011);
+        Assert.Empty(late.Emitted);
+        var rows = late.Complete().OrderBy(r => r.ClientPort).ToList();
+        Assert.Equal(2, rows.Count);
+        var row = rows[1];
+        Assert.Equal((TcpState.Established, TcpCloseReason.Open, 3u, 2u), (row.State, row.CloseReason, row.ClientPackets, row.ServerPackets));
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(older / 1_000_000).UtcDateTime, row.FirstSeen);
+        Assert.Equal(TimeSpan.FromMinutes(3) + TimeSpan.FromMilliseconds(4), row.Duration);
+        Assert.Equal(5L, tracker.Statistics.OutOfTimeOrder);
     }
 
     [Fact]

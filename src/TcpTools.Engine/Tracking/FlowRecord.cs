@@ -6,11 +6,11 @@ using System.Runtime.InteropServices;
 namespace TcpTools.Engine.Tracking;
 
 /// <summary>
-/// One tracked connection: 236 bytes, no references, stored by value in <see cref="FlowTable"/>'s chunks so
+/// One tracked connection: 240 bytes, no references, stored by value in <see cref="FlowTable"/>'s chunks so
 /// that a million flows are a few large arrays and nothing for the GC to trace. Endpoint A of the key is the
 /// client (the initiator).
 /// </summary>
-[StructLayout(LayoutKind.Sequential, Pack = 4)] // 4, not 8: no padding after the 235 bytes of fields
+[StructLayout(LayoutKind.Sequential, Pack = 4)] // 4, not 8: no padding after the 239 bytes of fields
 internal struct FlowRecord
 {
     public FlowKey Key;
@@ -36,6 +36,13 @@ internal struct FlowRecord
 
     /// <summary>Zeek's hist_seen: one bit per once-only history letter, the responder's shifted by 16.</summary>
     public uint HistorySeen;
+
+    /// <summary>
+    /// How far the tracker's clock was ahead of <see cref="LastNs"/> at the flow's latest segment, in ms rounded
+    /// up: 0 for input in time order. The flow's timers run that much later, so the flows of an older capture read
+    /// after a newer one do not expire on arrival.
+    /// </summary>
+    public uint LagMs;
 
     public FlowFlags Flags;
 
@@ -80,6 +87,9 @@ internal enum FlowFlags : ushort
 
     /// <summary>History has more letters than fit inline; the rest is in <see cref="FlowTable"/>'s overflow.</summary>
     HistoryOverflow = 1 << 6,
+
+    /// <summary>The client's SYN was seen: <see cref="FlowRecord.SynUs"/> holds its time, and a handshake RTT can be measured.</summary>
+    ClientSynSeen = 1 << 7,
 }
 
 /// <summary>The first 12 letters of Zeek's history string, inline.</summary>

@@ -115,6 +115,7 @@ public sealed class TcpTracker
         {
             flow.LastNs = timeNs;
         }
+        flow.LagMs = flow.LastNs >= _clock ? 0 : (uint)Math.Min((_clock - flow.LastNs + 999_999) / 1_000_000, uint.MaxValue);
         uint us = timeNs >= flow.FirstNs ? flow.Microseconds(timeNs) : 0;
         ref TcpEndpoint snd = ref flow.Endpoint(fromClient);
         ref TcpEndpoint rcv = ref flow.Endpoint(!fromClient);
@@ -126,7 +127,7 @@ public sealed class TcpTracker
             Statistics.ResetsIgnored++;
         }
         SequenceAnalysis.Process(ref snd, ref rcv, tcp, us, flow.RttUsPlusOne);
-        Handshake(ref flow, ref snd, fromClient, tcp, frame, us);
+        Handshake(ref flow, ref snd, fromClient, tcp, frame, us, earlierThanFirst: timeNs < flow.FirstNs);
         flow.Flags = fromClient ? flow.Flags | FlowFlags.LastFromClient : flow.Flags & ~FlowFlags.LastFromClient;
         _table.SetDue(slot, DueTime(ref flow));
 
@@ -268,7 +269,7 @@ public sealed class TcpTracker
         return ZeekModel.IsReuse(ref flow, tcp);
     }
 
-    private static void Handshake(ref FlowRecord flow, ref TcpEndpoint snd, bool fromClient, in DecodedTcp tcp, ReadOnlySpan<byte> frame, uint us)
+    private static void Handshake(ref FlowRecord flow, ref TcpEndpoint snd, bool fromClient, in DecodedTcp tcp, ReadOnlySpan<byte> frame, uint us, bool earlierThanFirst)
     {
         TcpFlags flags = tcp.Flags;
         if ((flags & TcpFlags.Syn) != 0)
@@ -277,11 +278,13 @@ public sealed class TcpTracker
             if (fromClient && (flags & TcpFlags.Ack) == 0)
             {
                 flow.SynUs = us;
+                flow.Flags |= FlowFlags.ClientSynSeen;
             }
         }
-        else if (fromClient && (flags & TcpFlags.Ack) != 0 && flow.RttUsPlusOne == 0 && (flow.Flags & FlowFlags.Midstream) == 0
+        else if (fromClient && (flags & TcpFlags.Ack) != 0 && flow.RttUsPlusOne == 0 && (flow.Flags & FlowFlags.ClientSynSeen) != 0 && !earlierThanFirst && us >= flow.SynUs
             && (flow.Server.Facts & EndpointFacts.SynAcked) != 0 && (flow.Client.Facts & EndpointFacts.ReceivedSyn) != 0)
         {
+            // The client's SYN to its ACK of the SYN-ACK; not measured when the SYN was missed or the ACK is stamped earlier.
             flow.RttUsPlusOne = us - flow.SynUs + 1;
         }
     }
@@ -319,23 +322,24 @@ public sealed class TcpTracker
         }
     }
 
-    /// <summary>When the flow must leave the table (ns), under the timeout policy.</summary>
+    /// <summary>When the flow must leave the table (ns, on the tracker's clock), under the timeout policy.</summary>
     private long DueTime(ref FlowRecord flow)
     {
+        long lag = flow.LagMs * 1_000_000L;
         if (Options.TimeoutPolicy == TcpTimeoutPolicy.Zeek)
         {
-            return ZeekModel.RemovalTime(ref flow);
+            return ZeekModel.RemovalTime(ref flow) + lag;
         }
         TcpState client = flow.Client.State, server = flow.Server.State;
         if (client == TcpState.TimeWait || server == TcpState.TimeWait)
         {
-            return flow.LastNs + _twoMslNs;
+            return flow.LastNs + lag + _twoMslNs;
         }
         if (client == TcpState.Closed && server == TcpState.Closed)
         {
-            return flow.LastNs + ConntrackCloseNs;
+            return flow.LastNs + lag + ConntrackCloseNs;
         }
-        return flow.LastNs + s_conntrackTimeoutNs[(int)RfcState.Connection(client, server)];
+        return flow.LastNs + lag + s_conntrackTimeoutNs[(int)RfcState.Connection(client, server)];
     }
 
     private void Finish(int slot, bool expired)
@@ -405,11 +409,17 @@ public sealed class TcpTracker
         }
     }
 
-    /// <summary>Drops the least recently active flow of a small sample (approximate LRU, as Redis evicts).</summary>
+    /// <summary>
+    /// Makes room in a full table. From a small random sample (approximate LRU, as Redis evicts) it takes a
+    /// finished flow (closed by FINs or a reset, in TIME_WAIT or lingering) before any open one, as conntrack's
+    /// early drop spares assured connections, and the least recently active within each kind. A finished flow
+    /// leaves as it would have, with its close reason; an open one leaves with CloseReason Evicted.
+    /// </summary>
     private void Evict()
     {
         int high = _table.HighWater;
         int victim = -1;
+        bool victimFinished = false;
         long oldest = long.MaxValue;
         for (int tries = 0, found = 0; tries < EvictionSample * 8 && found < EvictionSample; tries++)
         {
@@ -423,10 +433,13 @@ public sealed class TcpTracker
                 continue;
             }
             found++;
-            if (flow.LastNs < oldest)
+            bool finished = OpenReason(ref flow) != TcpCloseReason.Open;
+            long active = flow.LastNs + flow.LagMs * 1_000_000L;
+            if ((finished && !victimFinished) || (finished == victimFinished && active < oldest))
             {
-                oldest = flow.LastNs;
+                oldest = active;
                 victim = slot;
+                victimFinished = finished;
             }
         }
         if (victim < 0)
@@ -434,10 +447,23 @@ public sealed class TcpTracker
             for (victim = 0; !_table[victim].InUse; victim++)
             {
             }
+            victimFinished = OpenReason(ref _table[victim]) != TcpCloseReason.Open;
         }
-        // Written in both modes: leaving the table unfinished is news for a -Watch consumer too.
-        Output.Enqueue(Snapshot(victim, TcpCloseReason.Evicted));
-        Statistics.FlowsEvicted++;
+        if (victimFinished)
+        {
+            // Done already: written as its expiry would write it (a -Watch consumer has seen its last state).
+            if (!Options.EmitStateChanges)
+            {
+                Output.Enqueue(Snapshot(victim, OpenReason(ref _table[victim])));
+            }
+            Statistics.FinishedFlowsEvicted++;
+        }
+        else
+        {
+            // Written in both modes: leaving the table unfinished is news for a -Watch consumer too.
+            Output.Enqueue(Snapshot(victim, TcpCloseReason.Evicted));
+            Statistics.FlowsEvicted++;
+        }
         _table.Remove(victim);
     }
 

@@ -12,8 +12,14 @@ public sealed class TcpTrackerStatistics
     /// <summary>Flows emitted because they finished (closed and lingered out, TIME_WAIT expired, timed out).</summary>
     public long FlowsCompleted { get; internal set; }
 
-    /// <summary>Flows dropped from a full table.</summary>
+    /// <summary>Open flows dropped from a full table before they finished (reported with CloseReason Evicted).</summary>
     public long FlowsEvicted { get; internal set; }
+
+    /// <summary>
+    /// Finished flows (closed, reset, or in TIME_WAIT) removed from a full table before their time was up, to make
+    /// room; they are reported with their close reason, so nothing is lost.
+    /// </summary>
+    public long FinishedFlowsEvicted { get; internal set; }
 
     /// <summary>Largest number of flows held at once.</summary>
     public int PeakFlows { get; internal set; }
@@ -35,5 +41,5 @@ public sealed class TcpTrackerStatistics
     public long FlowsReused { get; internal set; }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Segments} segments, {FlowsCreated} flows ({FlowsReused} reopened a 4-tuple, peak {PeakFlows} at once, {FlowsEvicted} evicted), {OutOfTimeOrder} segments out of time order, {ResetsIgnored} RSTs ignored as unacceptable, {BadChecksums} dropped for a bad checksum");
+        $"{Segments} segments, {FlowsCreated} flows ({FlowsReused} reopened a 4-tuple, peak {PeakFlows} at once, {FlowsEvicted} evicted open, {FinishedFlowsEvicted} finished removed early to make room), {OutOfTimeOrder} segments out of time order, {ResetsIgnored} RSTs ignored as unacceptable, {BadChecksums} dropped for a bad checksum");
 }

@@ -131,12 +131,12 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         WriteVerbose($"Tracker: {stats}.");
         if (stats.FlowsEvicted > 0)
         {
-            WriteWarning($"The flow table was full ({MaxFlows} flows): {stats.FlowsEvicted} flows were evicted before they finished and are reported with CloseReason Evicted. Raise -MaxFlows to keep them.");
+            WriteWarning($"The flow table was full ({MaxFlows} flows): {stats.FlowsEvicted} open connections were evicted before they finished and are reported with CloseReason Evicted. Raise -MaxFlows to keep them.");
         }
         if (stats.LargestTimeStepBack > LargeTimeStepBackNs && !IsLive)
         {
             // A few microseconds back is normal when several CPUs timestamp a capture; seconds are not.
-            WriteWarning($"{stats.OutOfTimeOrder} segments were earlier than segments before them, by up to {TimeSpan.FromTicks(stats.LargestTimeStepBack / 100)}: were captures merged or repeated? Timeouts use the latest time seen; sort merged captures first (mergecap).");
+            WriteWarning($"{stats.OutOfTimeOrder} segments were earlier than segments before them, by up to {TimeSpan.FromTicks(stats.LargestTimeStepBack / 100)}: were captures merged or repeated? A late segment's flow keeps its own times but its timers run from the latest time seen, so a connection split across captures read out of order can show as two. Give files in time order, or merge them first (mergecap).");
         }
     }
 
