@@ -68,6 +68,19 @@ public class HostTests
     }
 
     [Fact]
+    public void Flow_table_keeps_the_server_port_of_long_IPv6_endpoints()
+    {
+        // Zeek's ftp-ipv6 trace: [2001:470:4867:99::21]:21 is longer than the column; the port must stay visible.
+        string trace = Path.Combine(Repo.Root, "..", "shared", "conformance", "zeek", "ftp-ipv6.pcap");
+        var (exit, stdout, stderr) = Run("-Command", $"Get-TcpFlow -Path '{trace}'");
+        Assert.True(exit == 0, stderr);
+        var rows = stdout.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Contains("]:")).ToList();
+        Assert.NotEmpty(rows);
+        Assert.Contains(rows, r => System.Text.RegularExpressions.Regex.IsMatch(r, @"[>|x] \u2026\S*\]:21\s"));
+        Assert.All(rows, r => Assert.Matches(@"[>|x] \S*\]:\d+\s", r));
+    }
+
+    [Fact]
     public void Failing_command_writes_to_stderr_and_exits_nonzero()
     {
         var (exit, stdout, stderr) = Run("-Command", "Get-TcpSegment -Path /nonexistent/x.pcap");
