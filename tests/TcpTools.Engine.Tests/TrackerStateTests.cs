@@ -437,13 +437,15 @@ public class TrackerStateTests
         Assert.Equal(1L, tracker.Statistics.FlowsEvicted);
     }
 
-    [Fact]
-    public void An_older_capture_read_after_a_newer_one_keeps_its_connections_whole()
+    [Theory]
+    [InlineData(3600L)] // an hour
+    [InlineData(4000L * 86_400)] // eleven years: beyond a lag in milliseconds
+    public void An_older_capture_read_after_a_newer_one_keeps_its_connections_whole(long lateSeconds)
     {
-        // Files given newest first: the older file's segments are all late, by an hour. Each connection keeps its
-        // own times, and its timers run from the tracker's clock, so it does not time out between its own segments.
+        // Files given newest first: the older file's segments are all late. Each connection keeps its own times, and
+        // its timers run from the tracker's clock, so it does not time out between its own segments.
         var tracker = new TcpTracker();
-        long older = 1_700_000_000_000_000_000, newer = older + 3_600_000_000_000;
+        long older = 1_300_000_000_000_000_000, newer = older + lateSeconds * 1_000_000_000;
         new Conversation(tracker: tracker, clientPort: 1) { Now = newer }.Handshake();
         var late = new Conversation(tracker: tracker, clientPort: 2) { Now = older }.Handshake()
             .C(PA, 1001, 5001, len: 10).Wait(TimeSpan.FromMinutes(3)).Sv(A, 5001, 1011);

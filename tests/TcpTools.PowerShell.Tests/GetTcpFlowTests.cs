@@ -38,6 +38,44 @@ public class GetTcpFlowTests
     }
 
     [Fact]
+    public void ServerPort_and_ValidateChecksum_reproduce_a_bare_Zeek_run()
+    {
+        string zeek = Path.Combine(Repo.Root, "..", "shared", "conformance", "zeek");
+        var run = PowerShellRun.Invoke("""
+            $r = Get-TcpFlow -Path $reorder -TimeoutPolicy Zeek
+            $bare = Get-TcpFlow -Path $reorder -TimeoutPolicy Zeek -ServerPort @()
+            $plain = Get-TcpFlow -Path $bad -TimeoutPolicy Zeek
+            $checked = Get-TcpFlow -Path $bad -TimeoutPolicy Zeek -ServerPort @() -ValidateChecksum -Verbose
+            $r.History, $bare.History, "$($plain.ConnState) $($plain.History) $($plain.Packets)", "$($checked.ConnState) $($checked.History) $($checked.Packets)"
+            """, variables: Vars(("reorder", Path.Combine(zeek, "handshake-reorder.pcap")), ("bad", Path.Combine(zeek, "syn-bad-checksum.pcap")))).AssertNoErrors();
+        // Zeek's baselines (zeek -b): Hs^ADadFf for the reordered handshake; C and OTH, no packets, for the bad SYN.
+        Assert.Equal(new[] { "^hSADadFf", "Hs^ADadFf", "S0 S 1", "OTH C 0" }, run.Output.Select(o => o.ToString()));
+        Assert.Contains(run.Verbose, v => v.Contains("1 dropped for a bad checksum"));
+    }
+
+    [Fact]
+    public void Files_given_newest_first_keep_their_connections_whole_and_warn()
+    {
+        // tcp-states.pcap was captured two days after tcp-session.pcap: read first, it makes every later segment late.
+        var run = PowerShellRun.Invoke("""
+            $alone = Get-TcpFlow -Path $session
+            $both = Get-TcpFlow -Path $states, $session
+            foreach ($f in $alone) { $same = @($both | Where-Object Id -eq $f.Id); "$($same.Count) $($same[0].ConnState) $($same[0].History) $($same[0].Packets) $($f.ConnState) $($f.History) $($f.Packets)" }
+            @($both).Count
+            """, variables: Vars(("session", Repo.Sample("tcp-session.pcap")), ("states", States))).AssertNoErrors();
+        var lines = run.Output.Select(o => o.ToString()).ToList();
+        Assert.Equal("12", lines[^1]); // two connections of tcp-session, ten of tcp-states
+        Assert.Equal(3, lines.Count);
+        Assert.All(lines.Take(lines.Count - 1), l =>
+        {
+            string[] w = l.Split(' ');
+            Assert.Equal("1", w[0]);
+            Assert.Equal(w[1..4], w[4..7]);
+        });
+        Assert.Contains(run.Warnings, w => w.Contains("earlier than segments before them") && w.Contains("mergecap"));
+    }
+
+    [Fact]
     public void Where_State_eq_TimeWait_selects_exactly_the_connections_with_an_endpoint_in_TIME_WAIT()
     {
         var run = PowerShellRun.Invoke("Get-TcpFlow -Path $p | Where-Object State -eq TimeWait", variables: Vars(("p", States))).AssertNoErrors();

@@ -38,11 +38,12 @@ internal struct FlowRecord
     public uint HistorySeen;
 
     /// <summary>
-    /// How far the tracker's clock was ahead of <see cref="LastNs"/> at the flow's latest segment, in ms rounded
-    /// up: 0 for input in time order. The flow's timers run that much later, so the flows of an older capture read
-    /// after a newer one do not expire on arrival.
+    /// How far the tracker's clock was ahead of <see cref="LastNs"/> at the flow's latest segment, rounded up: 0 for
+    /// input in time order. The flow's timers run that much later, so the flows of an older capture read after a
+    /// newer one do not expire on arrival. Milliseconds up to 2^31 - 1 (24 days); beyond, seconds with the top bit
+    /// set (68 years). Read it through <see cref="LagNs"/>.
     /// </summary>
-    public uint LagMs;
+    public uint Lag;
 
     public FlowFlags Flags;
 
@@ -61,6 +62,21 @@ internal struct FlowRecord
     public readonly bool ZeekFlipped => (Flags & FlowFlags.ZeekFlipped) != 0;
 
     public readonly uint Microseconds(long timeNs) => (uint)((ulong)(timeNs - FirstNs) / 1000);
+
+    public readonly long LagNs => (Lag & 0x8000_0000) != 0 ? (Lag & 0x7FFF_FFFF) * 1_000_000_000L : Lag * 1_000_000L;
+
+    /// <summary>Sets <see cref="Lag"/> from the clock at this flow's latest segment.</summary>
+    public void SetLag(long clockNs)
+    {
+        long behind = clockNs - LastNs;
+        if (behind <= 0)
+        {
+            Lag = 0;
+            return;
+        }
+        long ms = (behind + 999_999) / 1_000_000;
+        Lag = ms <= 0x7FFF_FFFF ? (uint)ms : 0x8000_0000 | (uint)Math.Min((behind + 999_999_999) / 1_000_000_000, 0x7FFF_FFFF);
+    }
 }
 
 /// <summary>Per-flow bits.</summary>

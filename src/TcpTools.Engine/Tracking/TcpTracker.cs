@@ -115,7 +115,7 @@ public sealed class TcpTracker
         {
             flow.LastNs = timeNs;
         }
-        flow.LagMs = flow.LastNs >= _clock ? 0 : (uint)Math.Min((_clock - flow.LastNs + 999_999) / 1_000_000, uint.MaxValue);
+        flow.SetLag(_clock);
         uint us = timeNs >= flow.FirstNs ? flow.Microseconds(timeNs) : 0;
         ref TcpEndpoint snd = ref flow.Endpoint(fromClient);
         ref TcpEndpoint rcv = ref flow.Endpoint(!fromClient);
@@ -325,7 +325,7 @@ public sealed class TcpTracker
     /// <summary>When the flow must leave the table (ns, on the tracker's clock), under the timeout policy.</summary>
     private long DueTime(ref FlowRecord flow)
     {
-        long lag = flow.LagMs * 1_000_000L;
+        long lag = flow.LagNs;
         if (Options.TimeoutPolicy == TcpTimeoutPolicy.Zeek)
         {
             return ZeekModel.RemovalTime(ref flow) + lag;
@@ -434,7 +434,7 @@ public sealed class TcpTracker
             }
             found++;
             bool finished = OpenReason(ref flow) != TcpCloseReason.Open;
-            long active = flow.LastNs + flow.LagMs * 1_000_000L;
+            long active = flow.LastNs + flow.LagNs;
             if ((finished && !victimFinished) || (finished == victimFinished && active < oldest))
             {
                 oldest = active;

@@ -42,6 +42,19 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
     [ValidateRange(1, TcpTracker.MaxFlowsLimit)]
     public int MaxFlows { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// Ports on which servers listen, to tell client from server in a connection picked up mid-stream (default: Zeek's
+    /// likely_server_ports with its default scripts; an empty list for none).
+    /// </summary>
+    [Parameter]
+    [AllowEmptyCollection]
+    [ValidateNotNull]
+    public ushort[] ServerPort { get; set; } = Array.Empty<ushort>();
+
+    /// <summary>Drop segments whose TCP checksum is wrong, as Zeek does by default ('C' in History, counted with -Verbose).</summary>
+    [Parameter]
+    public SwitchParameter ValidateChecksum { get; set; }
+
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
@@ -51,6 +64,8 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
             TimeoutPolicy = TimeoutPolicy,
             MaxFlows = MaxFlows,
             EmitStateChanges = Watch,
+            ServerPorts = MyInvocation.BoundParameters.ContainsKey(nameof(ServerPort)) ? new ServerPorts(ServerPort) : ServerPorts.Default,
+            ValidateChecksums = ValidateChecksum,
         });
     }
 
