@@ -165,6 +165,20 @@ public class TrackerStateTests
     }
 
     [Fact]
+    public void A_client_abandoning_its_unanswered_syn_with_a_rst_ends_the_connection()
+    {
+        // Zeek's RSTOS0: SYN, then a RST at the SYN's own sequence number, the server silent throughout.
+        var c = new Conversation().C(S, 1000).C(R, 1000);
+        States(c, TcpState.Closed, TcpState.Closed);
+        var f = c.Current;
+        Assert.Equal((ZeekConnState.RSTOS0, "SR", TcpCloseReason.Reset), (f.ConnState, f.History, f.CloseReason));
+        // Once the server has answered, the same RST is one the server would not accept (it expects 1001).
+        var answered = new Conversation().C(S, 1000).Sv(SA, 5000, 1001).C(R, 1000);
+        States(answered, TcpState.SynSent, TcpState.SynReceived);
+        Assert.Equal(1, answered.Tracker.Statistics.ResetsIgnored);
+    }
+
+    [Fact]
     public void Port_scanner_rst_after_syn_ack_tears_down_the_half_open_connection()
     {
         var c = new Conversation().C(S, 1000).Sv(SA, 5000, 1001).C(R, 1001);

@@ -18,6 +18,14 @@ internal static class RfcTransitions
         {
             if (!ResetAcceptable(ref snd, ref rcv, tcp))
             {
+                if (AbandonsOwnSyn(ref snd, ref rcv, tcp))
+                {
+                    // Its own attempt given up: the connection is over. (A receiver in SYN-RECEIVED would drop this
+                    // RST and time out later, but it has shown nothing: on the wire it is Closed all along.)
+                    snd.Facts |= EndpointFacts.Reset;
+                    rcv.Facts |= EndpointFacts.Reset;
+                    return true;
+                }
                 return false;
             }
             snd.Facts |= EndpointFacts.Reset;
@@ -57,6 +65,15 @@ internal static class RfcTransitions
         }
         return true;
     }
+
+    /// <summary>
+    /// A RST at the sequence number of the sender's own unanswered SYN (some stacks and scanners abort an attempt
+    /// that way; Zeek calls it RSTOS0): the receiver never answered, so no one but the sender can have sent it.
+    /// </summary>
+    private static bool AbandonsOwnSyn(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp) =>
+        (snd.Facts & (EndpointFacts.SentSyn | EndpointFacts.ReceivedSyn)) == EndpointFacts.SentSyn
+        && (rcv.Flags & EndpointFlags.Seen) == 0
+        && tcp.SequenceNumber == snd.Isn;
 
     /// <summary>
     /// RFC 9293 3.10.7 with RFC 5961: a RST answering a SYN is acceptable if it acknowledges the SYN; otherwise only
