@@ -72,7 +72,13 @@ public class GetTcpFlowTests
             Assert.Equal("1", w[0]);
             Assert.Equal(w[1..4], w[4..7]);
         });
-        Assert.Contains(run.Warnings, w => w.Contains("earlier than segments before them") && w.Contains("mergecap"));
+        Assert.Equal(new[] { $"'{Repo.Sample("tcp-session.pcap")}' begins" }, run.Warnings.Where(w => w.Contains("mergecap")).Select(w => w[..(w.IndexOf("begins") + 6)]));
+        // The same file twice: a step back of well under a second, still named.
+        var twice = PowerShellRun.Invoke("$null = Get-TcpFlow -Path $p, $p", variables: Vars(("p", Repo.Sample("tcp-session.pcap")))).AssertNoErrors();
+        Assert.Contains(twice.Warnings, w => w.Contains("begins") && w.Contains("or twice"));
+        // Files in time order: no warning.
+        var inOrder = PowerShellRun.Invoke("$null = Get-TcpFlow -Path $a, $b", variables: Vars(("a", Repo.Sample("tcp-session.pcap")), ("b", States))).AssertNoErrors();
+        Assert.Empty(inOrder.Warnings);
     }
 
     [Fact]

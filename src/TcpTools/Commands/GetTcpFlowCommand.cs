@@ -18,6 +18,7 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
     private const string SegmentSet = "Segment";
     private const long LargeTimeStepBackNs = 1_000_000_000;
     private TcpTracker? _tracker;
+    private bool _fileOrderWarned;
 
     /// <summary>TcpSegment objects to track, usually from Get-TcpSegment in the pipeline, in capture order.</summary>
     [Parameter(Mandatory = true, ParameterSetName = SegmentSet, ValueFromPipeline = true)]
@@ -92,8 +93,20 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         var stopping = StopToken;
         var tracker = _tracker!;
         int sinceProgress = 0;
+        long clockBefore = tracker.Statistics.Segments > 0 ? tracker.Clock : long.MinValue;
         while (!stopping.IsCancellationRequested && reader.TryReadNext(out CapturedFrame frame, out ReadOnlySpan<byte> data, out var tcp))
         {
+            if (clockBefore != long.MinValue)
+            {
+                // The first segment of a file that is not the first: a file that begins before the input before it
+                // ended was given out of time order, or twice (any step back, however short).
+                if (frame.UnixTimeNanoseconds < clockBefore)
+                {
+                    _fileOrderWarned = true;
+                    WriteWarning($"'{reader.Path}' begins {TimeSpan.FromTicks((clockBefore - frame.UnixTimeNanoseconds) / 100)} before the end of the input read before it: were files given out of time order, or twice? Its connections are tracked, but one that spans files read out of order can show as two. Give files in time order, or merge them first (mergecap).");
+                }
+                clockBefore = long.MinValue;
+            }
             tracker.Process(frame.UnixTimeNanoseconds, tcp, data);
             if (tracker.Output.Count > 0)
             {
@@ -148,7 +161,7 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         {
             WriteWarning($"The flow table was full ({MaxFlows} flows): {stats.FlowsEvicted} open connections were evicted before they finished and are reported with CloseReason Evicted. Raise -MaxFlows to keep them.");
         }
-        if (stats.LargestTimeStepBack > LargeTimeStepBackNs && !IsLive)
+        if (stats.LargestTimeStepBack > LargeTimeStepBackNs && !IsLive && !_fileOrderWarned)
         {
             // A few microseconds back is normal when several CPUs timestamp a capture; seconds are not.
             WriteWarning($"{stats.OutOfTimeOrder} segments were earlier than segments before them, by up to {TimeSpan.FromTicks(stats.LargestTimeStepBack / 100)}: were captures merged or repeated? A late segment's flow keeps its own times but its timers run from the latest time seen, so a connection split across captures read out of order can show as two. Give files in time order, or merge them first (mergecap).");
