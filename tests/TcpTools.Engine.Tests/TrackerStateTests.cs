@@ -474,6 +474,20 @@ public class TrackerStateTests
     }
 
     [Fact]
+    public void Late_segments_still_run_out_on_their_own_flows_time()
+    {
+        // Zeek's 5 s attempt timer inside an older file read after a newer one: the retried SYN 6 s later (on the
+        // older file's time) is a new row, as when the older file is read alone.
+        var tracker = new TcpTracker(new TcpTrackerOptions { TimeoutPolicy = TcpTimeoutPolicy.Zeek });
+        long older = 1_700_000_000_000_000_000;
+        new Conversation(tracker: tracker, clientPort: 1) { Now = older + 3_600_000_000_000 }.Handshake();
+        var late = new Conversation(tracker: tracker, clientPort: 2) { Now = older }.C(S, 1000).Wait(TimeSpan.FromSeconds(6)).C(S, 1000);
+        var rows = late.Complete().Where(r => r.ClientPort == 2).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.Equal((ZeekConnState.S0, "S"), (r.ConnState, r.History)));
+    }
+
+    [Fact]
     public void Segments_out_of_time_order_are_counted_and_still_tracked()
     {
         var c = new Conversation().C(S, 1000);

@@ -83,7 +83,10 @@ public sealed class TcpTracker
         if (slot >= 0)
         {
             ref FlowRecord existing = ref _table[slot];
-            if (_table.MayBeDue(slot, _clock) && DueTime(ref existing) <= _clock)
+            // A late segment (input out of time order) is also judged on its flow's own time: the flow's timers
+            // run from the clock (its lag), but its own segments still show when it ran out.
+            if ((_table.MayBeDue(slot, _clock) && DueTime(ref existing) <= _clock)
+                || (timeNs < _clock && DueTime(ref existing) - existing.LagNs <= timeNs))
             {
                 Finish(slot, expired: true);
                 slot = -1;

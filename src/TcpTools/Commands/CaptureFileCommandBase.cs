@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using TcpTools.Engine.Capture;
@@ -79,6 +80,12 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     /// <summary>True when reading live interfaces rather than files.</summary>
     protected bool IsLive => ParameterSetName == InterfaceSet;
 
+    /// <summary>
+    /// True when the files of one call are read at the end of the input, in the time order of their first frames
+    /// (for a tracker, whose timers need time to run forward), rather than one by one as they are given.
+    /// </summary>
+    protected virtual bool ReadsFilesInTimeOrder => false;
+
     /// <summary>Cancelled by Ctrl+C (StopProcessing).</summary>
     protected CancellationToken StopToken => _stopping.Token;
 
@@ -127,6 +134,11 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
                 {
                     return;
                 }
+                if (ReadsFilesInTimeOrder)
+                {
+                    _pending.Add(file);
+                    continue;
+                }
                 ReadFile(file);
             }
         }
@@ -134,8 +146,45 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
 
     protected override void EndProcessing()
     {
+        if (_pending.Count > 0)
+        {
+            ReadInTimeOrder();
+        }
         _filter?.Dispose();
         _filter = null;
+    }
+
+    private void ReadInTimeOrder()
+    {
+        // Stable: files that begin at the same time (the same file twice) keep the order given; a file whose first
+        // frame cannot be read goes first, so that its error comes before any result.
+        var files = _pending.Select((path, index) => (Path: path, Index: index, First: FirstFrameTime(path))).OrderBy(f => f.First).ThenBy(f => f.Index).ToList();
+        _pending.Clear();
+        if (files.Select(f => f.Index).Where((index, position) => index != position).Any())
+        {
+            WriteVerbose("Reading the files in the time order of their first frames: " + string.Join(", ", files.Select(f => f.Path)) + ".");
+        }
+        foreach (var file in files)
+        {
+            if (StopToken.IsCancellationRequested)
+            {
+                return;
+            }
+            ReadFile(file.Path);
+        }
+    }
+
+    private static long FirstFrameTime(string path)
+    {
+        try
+        {
+            using var reader = CaptureFileReader.Open(path);
+            return reader.TryReadNext(out CapturedFrame frame, out _) ? frame.UnixTimeNanoseconds : long.MaxValue;
+        }
+        catch (Exception e) when (e is CaptureFileException or IOException or UnauthorizedAccessException)
+        {
+            return long.MinValue;
+        }
     }
 
     protected override void StopProcessing() => _stopping.Cancel();
@@ -308,6 +357,8 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
             PercentComplete = percent,
         });
     }
+
+    private readonly List<string> _pending = new();
 
     private void ReadFile(string file)
     {

@@ -17,6 +17,7 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
 {
     private const string SegmentSet = "Segment";
     private const long LargeTimeStepBackNs = 1_000_000_000;
+    private const long FileOverlapNs = 1_000_000; // more than the jitter of timestamps taken on several CPUs
     private TcpTracker? _tracker;
     private bool _fileOrderWarned;
 
@@ -88,6 +89,9 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         }
     }
 
+    /// <summary>Files are tracked in the time order of their first frames, whatever order they are given in.</summary>
+    protected override bool ReadsFilesInTimeOrder => true;
+
     protected override void ProcessFile(CaptureFileSegmentReader reader)
     {
         var stopping = StopToken;
@@ -98,12 +102,12 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         {
             if (clockBefore != long.MinValue)
             {
-                // The first segment of a file that is not the first: a file that begins before the input before it
-                // ended was given out of time order, or twice (any step back, however short).
-                if (frame.UnixTimeNanoseconds < clockBefore)
+                // The first segment of a file that is not the first. Files are read in the order of their first frames,
+                // so one that begins before the input before it ended overlaps it (more than timestamp jitter).
+                if (clockBefore - frame.UnixTimeNanoseconds > FileOverlapNs)
                 {
                     _fileOrderWarned = true;
-                    WriteWarning($"'{reader.Path}' begins {TimeSpan.FromTicks((clockBefore - frame.UnixTimeNanoseconds) / 100)} before the end of the input read before it: were files given out of time order, or twice? Its connections are tracked, but one that spans files read out of order can show as two. Give files in time order, or merge them first (mergecap).");
+                    WriteWarning($"'{reader.Path}' overlaps the capture before it by {TimeSpan.FromTicks((clockBefore - frame.UnixTimeNanoseconds) / 100)}: the same file twice, or captures of one time span at two points? Its segments come after later ones: its connections keep their own times, but their timeouts can run late, and a connection seen in both files shows twice. Merge overlapping captures into one first (mergecap).");
                 }
                 clockBefore = long.MinValue;
             }
@@ -157,9 +161,18 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         Drain();
         var stats = tracker.Statistics;
         WriteVerbose($"Tracker: {stats}.");
-        if (stats.FlowsEvicted > 0)
+        if (stats.FlowsEvicted > 0 || stats.FinishedFlowsEvicted > 0)
         {
-            WriteWarning($"The flow table was full ({MaxFlows} flows): {stats.FlowsEvicted} open connections were evicted before they finished and are reported with CloseReason Evicted. Raise -MaxFlows to keep them.");
+            var parts = new System.Collections.Generic.List<string>();
+            if (stats.FlowsEvicted > 0)
+            {
+                parts.Add($"{stats.FlowsEvicted} times an open connection was evicted before it finished (written with CloseReason Evicted; its next segment starts a new row, picked up mid-stream)");
+            }
+            if (stats.FinishedFlowsEvicted > 0)
+            {
+                parts.Add($"{stats.FinishedFlowsEvicted} finished connections left before their TIME_WAIT or linger ended (written with their close reason and the states they had; a late segment of one starts a new row)");
+            }
+            WriteWarning($"The flow table was full ({MaxFlows} flows): {string.Join("; ", parts)}. Raise -MaxFlows to keep them.");
         }
         if (stats.LargestTimeStepBack > LargeTimeStepBackNs && !IsLive && !_fileOrderWarned)
         {
