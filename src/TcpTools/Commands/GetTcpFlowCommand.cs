@@ -16,7 +16,7 @@ namespace TcpTools.Commands;
 public sealed class GetTcpFlowCommand : CaptureFileCommandBase
 {
     private const string SegmentSet = "Segment";
-    private const long LargeTimeStepBackNs = 1_000_000_000;
+    private const long LargeTimeStepBackNs = 10_000_000; // timestamps of several CPUs differ by microseconds
     private const long FileOverlapNs = 1_000_000; // more than the jitter of timestamps taken on several CPUs
     private TcpTracker? _tracker;
     private bool _fileOrderWarned;
@@ -176,8 +176,8 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         }
         if (stats.LargestTimeStepBack > LargeTimeStepBackNs && !IsLive && !_fileOrderWarned)
         {
-            // A few microseconds back is normal when several CPUs timestamp a capture; seconds are not.
-            WriteWarning($"{stats.OutOfTimeOrder} segments were earlier than segments before them, by up to {TimeSpan.FromTicks(stats.LargestTimeStepBack / 100)}: were captures merged or repeated? A late segment's flow keeps its own times but its timers run from the latest time seen, so a connection split across captures read out of order can show as two. Give files in time order, or merge them first (mergecap).");
+            // A few microseconds back is normal when several CPUs timestamp a capture; milliseconds are not.
+            WriteWarning($"{stats.OutOfTimeOrder} segments were earlier than segments before them, by up to {TimeSpan.FromTicks(stats.LargestTimeStepBack / 100)}: were captures merged without sorting, or the same segments given twice? Late segments keep their connections' own times, but their timeouts can run late, and a connection given twice shows twice. Merge captures with mergecap, or pipe segments in time order.");
         }
     }
 
