@@ -416,7 +416,8 @@ public sealed class TcpTracker
     /// Makes room in a full table. From a small random sample (approximate LRU, as Redis evicts) it takes a
     /// finished flow (closed by FINs or a reset, in TIME_WAIT or lingering) before any open one, as conntrack's
     /// early drop spares assured connections, and the least recently active within each kind. A finished flow
-    /// leaves as it would have, with its close reason; an open one leaves with CloseReason Evicted.
+    /// leaves with its close reason and the states it had (TIME_WAIT not run out); an open one with CloseReason
+    /// Evicted.
     /// </summary>
     private void Evict()
     {
@@ -454,7 +455,7 @@ public sealed class TcpTracker
         }
         if (victimFinished)
         {
-            // Done already: written as its expiry would write it (a -Watch consumer has seen its last state).
+            // Done already: written with its close reason and states as they stand (a -Watch consumer has seen them).
             if (!Options.EmitStateChanges)
             {
                 Output.Enqueue(Snapshot(victim, OpenReason(ref _table[victim])));
