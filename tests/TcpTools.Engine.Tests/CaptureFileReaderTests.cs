@@ -64,6 +64,28 @@ public class CaptureFileReaderTests
         Assert.Equal(file.Length, reader.Position);
     }
 
+    [Theory]
+    [InlineData("sack-loss.pcap")]
+    [InlineData("multi-if.pcapng")]
+    public void A_small_read_buffer_grows_and_reads_the_same_frames(string name)
+    {
+        string path = Path.Combine(TestData.Captures, name);
+        static List<(long, string)> Read(CaptureFileReader reader)
+        {
+            var frames = new List<(long, string)>();
+            while (reader.TryReadNext(out var frame, out var data))
+            {
+                frames.Add((frame.UnixTimeNanoseconds, Convert.ToHexString(data)));
+            }
+            return frames;
+        }
+        using var normal = CaptureFileReader.Open(path);
+        using var small = CaptureFileReader.Open(path, bufferSize: 64);
+        var expected = Read(normal);
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, Read(small));
+    }
+
     [Fact]
     public void Pcap_keeps_original_length_when_the_snap_length_cut_the_frame()
     {

@@ -37,7 +37,9 @@ public sealed class CaptureFileReader : IDisposable
 
     private readonly Stream _stream;
     private readonly bool _ownsStream;
-    private byte[] _buffer = new byte[1 << 20];
+    private const int DefaultBufferSize = 1 << 20;
+
+    private byte[] _buffer;
     private int _start;
     private int _end;
     private long _bufferOffset;
@@ -47,8 +49,9 @@ public sealed class CaptureFileReader : IDisposable
     private long _frameNumber;
     private readonly List<CaptureInterface> _interfaces = new();
 
-    private CaptureFileReader(Stream stream, string path, bool ownsStream)
+    private CaptureFileReader(Stream stream, string path, bool ownsStream, int bufferSize)
     {
+        _buffer = new byte[bufferSize];
         _stream = stream;
         Path = path;
         _ownsStream = ownsStream;
@@ -56,12 +59,21 @@ public sealed class CaptureFileReader : IDisposable
     }
 
     /// <summary>Opens a file and reads its header. File-system errors (not found, access denied) propagate as IOException.</summary>
-    public static CaptureFileReader Open(string path)
+    public static CaptureFileReader Open(string path) => Open(path, DefaultBufferSize);
+
+    /// <summary>
+    /// As <see cref="Open(string)"/>, reading <paramref name="bufferSize"/> bytes at a time (it grows for a larger
+    /// frame): a small one suits a glance at the first frames.
+    /// </summary>
+    public static CaptureFileReader Open(string path, int bufferSize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 64);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1, FileOptions.SequentialScan);
         try
         {
-            return Open(stream, path, ownsStream: true);
+            var reader = new CaptureFileReader(stream, path, ownsStream: true, bufferSize);
+            reader.ReadFileHeader();
+            return reader;
         }
         catch
         {
@@ -73,7 +85,7 @@ public sealed class CaptureFileReader : IDisposable
     /// <summary>Reads a capture from any stream; <paramref name="path"/> names it in errors.</summary>
     public static CaptureFileReader Open(Stream stream, string path, bool ownsStream = false)
     {
-        var reader = new CaptureFileReader(stream, path, ownsStream);
+        var reader = new CaptureFileReader(stream, path, ownsStream, DefaultBufferSize);
         reader.ReadFileHeader();
         return reader;
     }

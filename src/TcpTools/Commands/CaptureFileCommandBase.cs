@@ -178,7 +178,7 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     {
         try
         {
-            using var reader = CaptureFileReader.Open(path);
+            using var reader = CaptureFileReader.Open(path, bufferSize: 1 << 16); // a glance, not the file's first MiB
             return reader.TryReadNext(out CapturedFrame frame, out _) ? frame.UnixTimeNanoseconds : long.MaxValue;
         }
         catch (Exception e) when (e is CaptureFileException or IOException or UnauthorizedAccessException)
