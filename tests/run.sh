@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test (unit, hosted PowerShell, host process, namespace integration) and prints one closing
-# line "N passed, N failed". Exit code is non-zero on any failure, or when nothing ran.
+# Runs every test (xunit: unit, hosted PowerShell, host process, namespace integration; then the Pester suites in
+# real pwsh under each pinned Pester) and prints one closing line "N passed, N failed" that adds them all up.
+# Exit code is non-zero on any failure, or when nothing ran.
 # As root on Debian it installs what the tests need (libpcap for -Filter and live capture, tcpdump, iproute2,
 # nftables and tshark for the namespace tests); otherwise it uses what is there, and namespace tests skip
 # unless CI=true.
@@ -38,6 +39,24 @@ dotnet test TcpTools.sln -c Release --no-build -nologo -v q -m:1 \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
 status=$?
 
+# Pester in real pwsh: pwsh is the pinned local .NET tool (.config/dotnet-tools.json), Pester the pinned NuGet
+# packages (tests/pester/Pester.proj). TCPTOOLS_PESTER chooses the versions (default: both).
+pester_failed=0
+if dotnet tool restore >/dev/null && dotnet restore tests/pester/Pester.proj -nologo -v q >/dev/null; then
+  for version in ${TCPTOOLS_PESTER:-5.7.1 6.2.0}; do
+    dotnet tool run pwsh -NoProfile -NonInteractive -File tests/pester/Invoke-Tests.ps1 -PesterVersion "$version" \
+      -CountFile "$results/pester-$version.count" -ResultFile "$results/pester-$version.xml"
+    [ $? -eq 0 ] || status=1
+    if [ ! -s "$results/pester-$version.count" ]; then
+      echo "Pester $version did not run to the end" >&2
+      pester_failed=$((pester_failed + 1))
+    fi
+  done
+else
+  echo "error: could not restore pwsh (dotnet tool restore) or Pester (tests/pester/Pester.proj)" >&2
+  pester_failed=1
+fi
+
 passed=0; failed=0
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
@@ -46,6 +65,12 @@ for trx in "$results"/*.trx; do
   f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
+for count in "$results"/pester-*.count; do
+  [ -f "$count" ] || continue
+  read -r p f _ < "$count"
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+failed=$((failed + pester_failed))
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # nothing ran: that is a failure, not a pass
 fi
