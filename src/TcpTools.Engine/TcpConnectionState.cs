@@ -1,7 +1,7 @@
 using System;
 using System.Buffers.Binary;
-using System.Net;
 using System.Security.Cryptography;
+using TcpTools.Engine.Decoding;
 using TcpTools.Engine.Tracking;
 
 namespace TcpTools;
@@ -11,17 +11,27 @@ namespace TcpTools;
 /// conn_state and history, timing, volume and the anomalies Wireshark's analysis names. A snapshot: it does not
 /// change after it is emitted.
 /// </summary>
+/// <remarks>
+/// Its public properties are data that ConvertTo-Json, Export-Csv and remoting carry as they read: addresses and
+/// endpoints as text, times as UTC DateTime (exact to the nanosecond in the *UnixNanoseconds properties), durations
+/// as exact decimal seconds (0.000311, not 3.11E-04), states as enums.
+/// </remarks>
 public sealed class TcpConnectionState
 {
     private static readonly DateTime s_unixEpoch = new(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+    private readonly long _twoMslNs;
+    private readonly IPAddressValue _client;
+    private readonly IPAddressValue _server;
     private string? _communityId;
 
     private TcpConnectionState(in FlowRecord flow, string history, ZeekConnState connState, TcpCloseReason closeReason, TimeSpan msl)
     {
         FlowKey key = flow.Key;
         IPVersion = key.IPVersion;
-        ClientAddress = key.AddressA.ToIPAddress();
-        ServerAddress = key.AddressB.ToIPAddress();
+        _client = key.AddressA;
+        _server = key.AddressB;
+        ClientAddress = key.AddressA.ToString();
+        ServerAddress = key.AddressB.ToString();
         ClientPort = key.PortA;
         ServerPort = key.PortB;
         ClientState = flow.Client.State;
@@ -30,7 +40,7 @@ public sealed class TcpConnectionState
         IsMidstream = (flow.Flags & FlowFlags.Midstream) != 0;
         FirstSeenUnixNanoseconds = flow.FirstNs;
         LastSeenUnixNanoseconds = flow.LastNs;
-        HandshakeRtt = flow.RttUsPlusOne == 0 ? null : TimeSpan.FromTicks((flow.RttUsPlusOne - 1) * 10L);
+        HandshakeRtt = flow.RttUsPlusOne == 0 ? null : (flow.RttUsPlusOne - 1) / 1_000_000m;
         ClientPackets = flow.Client.Packets;
         ServerPackets = flow.Server.Packets;
         var client = flow.Client;
@@ -58,7 +68,8 @@ public sealed class TcpConnectionState
         CloseReason = closeReason;
         ConnState = connState;
         History = history;
-        Msl = msl;
+        Msl = msl.Ticks / 10_000_000m;
+        _twoMslNs = 2 * msl.Ticks * 100;
         Id = ComputeId(key, flow.FirstNs);
     }
 
@@ -77,18 +88,27 @@ public sealed class TcpConnectionState
 
     public int IPVersion { get; }
 
-    /// <summary>The initiator: the side that sent the first SYN (or, picked up mid-stream, the side not on a server port).</summary>
-    public IPAddress ClientAddress { get; }
+    /// <summary>The initiator's address as text: the side that sent the first SYN (or, picked up mid-stream, the side not on a server port).</summary>
+    public string ClientAddress { get; }
 
     public ushort ClientPort { get; }
 
-    public IPAddress ServerAddress { get; }
+    /// <summary>The responder's address as text.</summary>
+    public string ServerAddress { get; }
 
     public ushort ServerPort { get; }
 
-    public IPEndPoint Client => new(ClientAddress, ClientPort);
+    /// <summary>The client endpoint: 198.18.0.1:40000, or [fd00:198:18::1]:40000 for IPv6.</summary>
+    public string Client => EndPointText.Format(ClientAddress, ClientPort, IPVersion);
 
-    public IPEndPoint Server => new(ServerAddress, ServerPort);
+    /// <summary>The server endpoint, written as <see cref="Client"/>.</summary>
+    public string Server => EndPointText.Format(ServerAddress, ServerPort, IPVersion);
+
+    /// <summary>The client endpoint as an <see cref="System.Net.IPEndPoint"/>, for code that sends to it.</summary>
+    internal System.Net.IPEndPoint ClientEndPoint => new(_client.ToIPAddress(), ClientPort);
+
+    /// <summary>The server endpoint as an <see cref="System.Net.IPEndPoint"/>.</summary>
+    internal System.Net.IPEndPoint ServerEndPoint => new(_server.ToIPAddress(), ServerPort);
 
     /// <summary>The connection in one word: the state of the endpoint further through the close (TimeWait if either is in TIME_WAIT).</summary>
     public TcpState State { get; }
@@ -108,16 +128,20 @@ public sealed class TcpConnectionState
 
     public long LastSeenUnixNanoseconds { get; }
 
-    public TimeSpan Duration => TimeSpan.FromTicks((LastSeenUnixNanoseconds - FirstSeenUnixNanoseconds) / 100);
+    /// <summary>Seconds from the first segment to the last (Zeek's duration), exact to the nanosecond.</summary>
+    public decimal Duration => (LastSeenUnixNanoseconds - FirstSeenUnixNanoseconds) / 1_000_000_000m;
 
-    /// <summary>The client's SYN to its ACK of the SYN-ACK (Wireshark's iRTT), when the handshake was seen.</summary>
-    public TimeSpan? HandshakeRtt { get; }
+    /// <summary>Seconds from the client's SYN to its ACK of the SYN-ACK (Wireshark's iRTT, to the microsecond), when the handshake was seen.</summary>
+    public decimal? HandshakeRtt { get; }
 
     /// <summary>When TIME_WAIT ends (last segment + 2 × MSL), while an endpoint is in it.</summary>
-    public DateTime? TimeWaitEnds => State == TcpState.TimeWait ? LastSeen + 2 * Msl : null;
+    public DateTime? TimeWaitEnds => TimeWaitEndsUnixNanoseconds is long ns ? s_unixEpoch.AddTicks(ns / 100) : null;
 
-    /// <summary>The maximum segment lifetime the tracker used.</summary>
-    public TimeSpan Msl { get; }
+    /// <summary>TimeWaitEnds in nanoseconds since 1970.</summary>
+    internal long? TimeWaitEndsUnixNanoseconds => State == TcpState.TimeWait ? LastSeenUnixNanoseconds + _twoMslNs : null;
+
+    /// <summary>The maximum segment lifetime the tracker used, in seconds.</summary>
+    public decimal Msl { get; }
 
     public uint ClientPackets { get; }
 
@@ -213,7 +237,9 @@ public sealed class TcpConnectionState
     private string ComputeCommunityId()
     {
         // https://github.com/corelight/community-id-spec: SHA-1 over seed, the smaller endpoint first, protocol, pad, ports.
-        byte[] a = ClientAddress.GetAddressBytes(), b = ServerAddress.GetAddressBytes();
+        byte[] a = new byte[IPVersion == 6 ? 16 : 4], b = new byte[a.Length];
+        _client.WriteBytes(a);
+        _server.WriteBytes(b);
         ushort pa = ClientPort, pb = ServerPort;
         int cmp = a.AsSpan().SequenceCompareTo(b);
         if (cmp > 0 || (cmp == 0 && pa > pb))

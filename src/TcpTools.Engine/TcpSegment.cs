@@ -9,14 +9,19 @@ namespace TcpTools;
 /// One TCP segment as captured: when and where it was seen, its IP and TCP header fields, options, payload
 /// and the captured frame bytes. Addresses and options are decoded from the frame on first use.
 /// </summary>
+/// <remarks>
+/// The public properties are the segment as data: numbers, enums, text and DateTime, so ConvertTo-Json, Export-Csv
+/// and remoting carry them as they read (addresses as text, not as IPAddress internals). The frame and payload
+/// bytes are methods, and the decoded header is internal, so they stay out of those outputs.
+/// </remarks>
 public sealed class TcpSegment
 {
     private static readonly DateTime s_unixEpoch = new(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
     private readonly byte[] _frame;
     private readonly DecodedTcp _tcp;
-    private IPAddress? _source;
-    private IPAddress? _destination;
+    private string? _source;
+    private string? _destination;
     private TcpOptions? _options;
 
     private TcpSegment(byte[] frame, in CapturedFrame meta, in DecodedTcp tcp, string? captureFile, string? interfaceName, TcpChecksumStatus checksum)
@@ -77,17 +82,27 @@ public sealed class TcpSegment
     /// <summary>The tunnel the segment came out of (Teredo), or None; addresses are the inner packet's.</summary>
     public TunnelType Tunnel => _tcp.Tunnel;
 
-    public IPAddress SourceAddress => _source ??= _tcp.SourceAddress.ToIPAddress();
+    /// <summary>The source IP address as text (198.18.0.1, fd00:198:18::1).</summary>
+    public string SourceAddress => _source ??= _tcp.SourceAddress.ToString();
 
     public ushort SourcePort => _tcp.SourcePort;
 
-    public IPAddress DestinationAddress => _destination ??= _tcp.DestinationAddress.ToIPAddress();
+    /// <summary>The destination IP address as text.</summary>
+    public string DestinationAddress => _destination ??= _tcp.DestinationAddress.ToString();
 
     public ushort DestinationPort => _tcp.DestinationPort;
 
-    public IPEndPoint SourceEndPoint => new(SourceAddress, SourcePort);
+    /// <summary>Source address and port: 198.18.0.1:40000, or [fd00:198:18::1]:40000 for IPv6.</summary>
+    public string SourceEndPoint => EndPointText.Format(SourceAddress, SourcePort, IPVersion);
 
-    public IPEndPoint DestinationEndPoint => new(DestinationAddress, DestinationPort);
+    /// <summary>Destination address and port, written as <see cref="SourceEndPoint"/>.</summary>
+    public string DestinationEndPoint => EndPointText.Format(DestinationAddress, DestinationPort, IPVersion);
+
+    /// <summary>The source address as an <see cref="IPAddress"/>, for code that sends or routes.</summary>
+    internal IPAddress SourceIPAddress => _tcp.SourceAddress.ToIPAddress();
+
+    /// <summary>The destination address as an <see cref="IPAddress"/>.</summary>
+    internal IPAddress DestinationIPAddress => _tcp.DestinationAddress.ToIPAddress();
 
     /// <summary>IPv4 TTL or IPv6 hop limit.</summary>
     public byte Ttl => _tcp.Ttl;
@@ -117,7 +132,7 @@ public sealed class TcpSegment
     public int PayloadLength => _tcp.PayloadLength;
 
     /// <summary>The captured payload bytes (fewer than PayloadLength when the snap length cut them). A copy.</summary>
-    public byte[] Payload => _frame.AsSpan(Math.Min(_tcp.PayloadOffset, _frame.Length), _tcp.CapturedPayloadLength).ToArray();
+    public byte[] GetPayload() => _frame.AsSpan(Math.Min(_tcp.PayloadOffset, _frame.Length), _tcp.CapturedPayloadLength).ToArray();
 
     /// <summary>Total length of the IP packet (IPv4 total length; IPv6 40 + payload length).</summary>
     public int IPLength => _tcp.IPLength;
@@ -131,10 +146,10 @@ public sealed class TcpSegment
     public byte[] GetFrame() => (byte[])_frame.Clone();
 
     /// <summary>The captured frame without copying; callers must not modify it.</summary>
-    public ReadOnlyMemory<byte> Frame => _frame;
+    internal ReadOnlyMemory<byte> Frame => _frame;
 
     /// <summary>The decoded header values, for engine components (tracker, exporter).</summary>
-    public ref readonly DecodedTcp Decoded => ref _tcp;
+    internal ref readonly DecodedTcp Decoded => ref _tcp;
 
     /// <summary>One line in the manner of tcpdump -nn.</summary>
     public override string ToString()

@@ -31,7 +31,7 @@ public class TrackerStateTests
         var f = c.Current;
         Assert.Equal(TcpState.Established, f.State);
         Assert.False(f.IsMidstream);
-        Assert.Equal(TimeSpan.FromMilliseconds(2), f.HandshakeRtt);
+        Assert.Equal(0.002m, f.HandshakeRtt);
         Assert.Equal(ipv6 ? 6 : 4, f.IPVersion);
     }
 
@@ -469,7 +469,7 @@ public class TrackerStateTests
         var row = rows[1];
         Assert.Equal((TcpState.Established, TcpCloseReason.Open, 3u, 2u), (row.State, row.CloseReason, row.ClientPackets, row.ServerPackets));
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(older / 1_000_000).UtcDateTime, row.FirstSeen);
-        Assert.Equal(TimeSpan.FromMinutes(3) + TimeSpan.FromMilliseconds(4), row.Duration);
+        Assert.Equal(180.004m, row.Duration);
         Assert.Equal(5L, tracker.Statistics.OutOfTimeOrder);
     }
 

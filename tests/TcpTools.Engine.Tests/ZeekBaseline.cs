@@ -163,7 +163,7 @@ internal static class ZeekBaseline
     }
 
     /// <summary>An endpoint as Zeek's id fields read: address and port, no brackets.</summary>
-    private static string Endpoint(System.Net.IPAddress address, ushort port) => $"{address}:{port}";
+    private static string Endpoint(string address, ushort port) => $"{address}:{port}";
 
     private static string Tuple(string a, string b) => string.CompareOrdinal(a, b) < 0 ? $"{a} {b}" : $"{b} {a}";
 

@@ -34,11 +34,11 @@ public class CraftingTests
         Assert.Equal(2, segments.Count);
         foreach (var s in segments)
         {
-            Assert.Equal((IPAddress.Parse(source), IPAddress.Parse(destination), (ushort)40001, (ushort)443), (s.SourceAddress, s.DestinationAddress, s.SourcePort, s.DestinationPort));
+            Assert.Equal((IPAddress.Parse(source).ToString(), IPAddress.Parse(destination).ToString(), (ushort)40001, (ushort)443), (s.SourceAddress, s.DestinationAddress, s.SourcePort, s.DestinationPort));
             Assert.Equal((TcpFlags.Psh | TcpFlags.Ack, 1000u, 2000u, (ushort)512), (s.Flags, s.SequenceNumber, s.AcknowledgmentNumber, s.Window));
             Assert.Equal(((ushort?)1400, (byte?)5, true, (uint?)7, (uint?)9), (s.Options.MaximumSegmentSize, s.Options.WindowScale, s.Options.SackPermitted, s.Options.TimestampValue, s.Options.TimestampEchoReply));
             Assert.Equal(33, s.Ttl);
-            Assert.Equal("hello", System.Text.Encoding.UTF8.GetString(s.Payload.ToArray()));
+            Assert.Equal("hello", System.Text.Encoding.UTF8.GetString(s.GetPayload()));
             Assert.Equal(TcpChecksumStatus.Good, s.ChecksumStatus);
             Assert.Equal(LinkType.Raw, s.LinkType);
         }

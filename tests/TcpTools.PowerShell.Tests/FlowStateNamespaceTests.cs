@@ -68,9 +68,9 @@ public class FlowStateNamespaceTests
         Assert.Equal((TcpState.SynSent, TcpState.Closed), (Ss(Scenario.SynSentToDroppingPort, true), Ss(Scenario.SynSentToDroppingPort, false)));
         Assert.Equal((TcpState.SynSent, TcpState.SynReceived), (Ss(Scenario.SynReceived, true), Ss(Scenario.SynReceived, false)));
         Assert.Equal((TcpState.Closed, TcpState.Closed), (Ss(Scenario.Reset, true), Ss(Scenario.Reset, false)));
-        Assert.Contains(flows, f => f.Server.Port == (int)Scenario.Reset && f.CloseReason == TcpCloseReason.Reset);
-        Assert.Contains(flows, f => f.Server.Port == (int)Scenario.Refused && f.ConnState == ZeekConnState.REJ);
-        Assert.Single(flows, f => f.State == TcpState.TimeWait && f.Server.Port == (int)Scenario.TimeWaitClientFirst);
+        Assert.Contains(flows, f => f.ServerPort == (int)Scenario.Reset && f.CloseReason == TcpCloseReason.Reset);
+        Assert.Contains(flows, f => f.ServerPort == (int)Scenario.Refused && f.ConnState == ZeekConnState.REJ);
+        Assert.Single(flows, f => f.State == TcpState.TimeWait && f.ServerPort == (int)Scenario.TimeWaitClientFirst);
         // The sockets stay open (not finalized) until ss has seen them.
         sockets.ForEach(s => s.Dispose());
     }
@@ -106,7 +106,7 @@ public class FlowStateNamespaceTests
         foreach (var (scenario, local) in clients)
         {
             var server = new IPEndPoint(NetworkLab.Address(false, ipv6), (int)scenario);
-            var flow = flows.Where(f => f.Client.Equals(local) && f.Server.Equals(server)).ToList();
+            var flow = flows.Where(f => f.ClientEndPoint.Equals(local) && f.ServerEndPoint.Equals(server)).ToList();
             TcpState ssClient = clientSockets.Where(s => s.Local.Equals(local) && s.Peer.Equals(server)).Select(s => s.State).DefaultIfEmpty(TcpState.Closed).First();
             TcpState ssServer = serverSockets.Where(s => s.Local.Equals(server) && s.Peer.Equals(local)).Select(s => s.State).DefaultIfEmpty(TcpState.Closed).First();
             if (flow.Count != 1)

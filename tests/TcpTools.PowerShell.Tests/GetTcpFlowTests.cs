@@ -115,7 +115,7 @@ public class GetTcpFlowTests
     [Fact]
     public void Msl_sets_when_TIME_WAIT_ends()
     {
-        var run = PowerShellRun.Invoke("Get-TcpFlow -Path $p -Msl 0.5 | Where-Object { $_.Server.Port -eq 5005 }", variables: Vars(("p", States))).AssertNoErrors();
+        var run = PowerShellRun.Invoke("Get-TcpFlow -Path $p -Msl 0.5 | Where-Object { $_.ServerPort -eq 5005 }", variables: Vars(("p", States))).AssertNoErrors();
         var f = Assert.Single(run.Objects<TcpConnectionState>());
         Assert.Equal(TimeSpan.FromSeconds(1), f.TimeWaitEnds - f.LastSeen);
     }

@@ -53,7 +53,7 @@ public class GetTcpSegmentTests
                 FirstFlags = $s[0].FlagsText
                 SecondFlags = $s[1].FlagsText
                 Server = $s[0].DestinationEndPoint.ToString()
-                HopLimit = $s[0].HopLimit
+                Ttl = $s[0].Ttl
                 Version = $s[0].IPVersion
             }
             """, variables: Vars(("p", Ipv6))).AssertNoErrors();
@@ -63,7 +63,7 @@ public class GetTcpSegmentTests
         Assert.Equal("S.", o.Properties["SecondFlags"].Value);
         Assert.StartsWith("[fd00:198:18::", (string)o.Properties["Server"].Value);
         Assert.Equal(6, o.Properties["Version"].Value);
-        Assert.Equal((byte)64, o.Properties["HopLimit"].Value);
+        Assert.Equal((byte)64, o.Properties["Ttl"].Value);
     }
 
     [Fact]

@@ -68,7 +68,7 @@ public sealed class RoutedProbeTests : IDisposable
         Assert.Equal((TcpProbeStatus.Open, 63), (results[7001].Status, results[7001].Ttl ?? 0));
         Assert.Equal(TcpProbeStatus.Closed, results[7002].Status);
         Assert.Equal((TcpProbeStatus.Filtered, "icmp-admin-prohibited"), (results[7003].Status, results[7003].Reason));
-        Assert.Equal(IPAddress.Parse("198.18.5.254"), results[7003].ReasonAddress); // the router, not the target
+        Assert.Equal("198.18.5.254", results[7003].ReasonAddress); // the router, not the target
     }
 
     public void Dispose()

@@ -51,7 +51,7 @@ public class SendTcpSynNamespaceTests
         var results = run.Items<TcpProbeResult>().Select(i => i.Item).ToDictionary(r => (int)r.Port);
 
         Assert.Equal(5, results.Count);
-        Assert.All(results.Values, r => Assert.Equal(server, r.Address));
+        Assert.All(results.Values, r => Assert.Equal(server.ToString(), r.Address));
         var open = results[Listening];
         Assert.Equal((TcpProbeStatus.Open, "syn-ack"), (open.Status, open.Reason));
         Assert.Equal(64, open.Ttl);
@@ -65,7 +65,7 @@ public class SendTcpSynNamespaceTests
         Assert.Null(results[Dropped].Rtt);
         Assert.Equal(TcpProbeStatus.Filtered, results[Rejected].Status);
         Assert.Equal(ipv6 ? "icmp6-port-unreachable" : "icmp-port-unreachable", results[Rejected].Reason);
-        Assert.Equal(server, results[Rejected].ReasonAddress);
+        Assert.Equal(server.ToString(), results[Rejected].ReasonAddress);
         Assert.Equal(ipv6 ? "icmp6-admin-prohibited" : "icmp-admin-prohibited", results[Prohibited].Reason);
 
         // The half-open connection was torn down: the server saw our RST after its SYN-ACK, and no socket is left.

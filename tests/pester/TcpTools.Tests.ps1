@@ -46,8 +46,8 @@ Describe 'Get-TcpFlow' {
     It 'reports the states ss showed for each connection of the sample' {
         $flows = Get-TcpFlow -Path $states
         $flows | Should -HaveCount 10
-        ($flows | Where-Object { $_.Server.Port -eq 5004 }).ServerState | Should -Be 'LastAck'
-        ($flows | Where-Object { $_.Server.Port -eq 5003 }).ServerState | Should -Be 'CloseWait'
+        ($flows | Where-Object { $_.ServerPort -eq 5004 }).ServerState | Should -Be 'LastAck'
+        ($flows | Where-Object { $_.ServerPort -eq 5003 }).ServerState | Should -Be 'CloseWait'
     }
     It 'selects exactly the connections with an endpoint in TIME_WAIT' {
         (Get-TcpFlow -Path $states | Where-Object State -eq TimeWait).ServerPort | Sort-Object | Should -Be 5005, 5006

@@ -12,7 +12,7 @@ public sealed class TcpCaptureDevice
     {
         Name = name;
         Description = description;
-        Addresses = addresses;
+        Addresses = new AddressList(addresses.Select(a => a.ToString()).ToArray());
         MacAddress = macAddress;
         Flags = flags;
         LinkType = linkType;
@@ -23,8 +23,8 @@ public sealed class TcpCaptureDevice
 
     public string? Description { get; }
 
-    /// <summary>The interface's IPv4 and IPv6 addresses.</summary>
-    public IReadOnlyList<IPAddress> Addresses { get; }
+    /// <summary>The interface's IPv4 and IPv6 addresses as text; as one string (Export-Csv) they read "198.18.0.1, fd00:198:18::1".</summary>
+    public AddressList Addresses { get; }
 
     /// <summary>The hardware address (aa:bb:cc:dd:ee:ff), or null (loopback, tunnels, "any").</summary>
     public string? MacAddress { get; }
@@ -42,9 +42,6 @@ public sealed class TcpCaptureDevice
     public bool IsRunning => (Flags & 0x4) != 0;
 
     public bool IsWireless => (Flags & 0x8) != 0;
-
-    /// <summary>The addresses as one string, for the table view.</summary>
-    public string AddressList => string.Join(", ", Addresses.Select(a => a.ToString()));
 
     public override string ToString() => Name;
 }

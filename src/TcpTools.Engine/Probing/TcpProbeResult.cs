@@ -17,18 +17,20 @@ public enum TcpProbeStatus
 }
 
 /// <summary>The result of one SYN probe: Send-TcpSyn writes one per target address and port.</summary>
+/// <remarks>Addresses are text and the round trip is in seconds, so ConvertTo-Json and Export-Csv carry them as they read.</remarks>
 public sealed class TcpProbeResult
 {
     internal TcpProbeResult(string target, IPAddress address, ushort port, TcpProbeStatus status, string reason, IPAddress? reasonAddress,
         TimeSpan? rtt, int attempts, ushort sourcePort, TcpSegment? response)
     {
         Target = target;
-        Address = address;
+        IPAddress = address;
+        Address = address.ToString();
         Port = port;
         Status = status;
         Reason = reason;
-        ReasonAddress = reasonAddress;
-        Rtt = rtt;
+        ReasonAddress = reasonAddress?.ToString();
+        Rtt = rtt is TimeSpan t ? t.Ticks / 10_000_000m : null;
         Attempts = attempts;
         SourcePort = sourcePort;
         Response = response;
@@ -37,8 +39,11 @@ public sealed class TcpProbeResult
     /// <summary>The target as given (host name or address, with its ports).</summary>
     public string Target { get; }
 
-    /// <summary>The address probed.</summary>
-    public IPAddress Address { get; }
+    /// <summary>The address probed, as text.</summary>
+    public string Address { get; }
+
+    /// <summary>The address probed, for code that probes again.</summary>
+    internal IPAddress IPAddress { get; }
 
     public ushort Port { get; }
 
@@ -48,10 +53,10 @@ public sealed class TcpProbeResult
     public string Reason { get; }
 
     /// <summary>Who sent the ICMP error (a router or firewall on the way, or the host itself); null otherwise.</summary>
-    public IPAddress? ReasonAddress { get; }
+    public string? ReasonAddress { get; }
 
-    /// <summary>From the (last) SYN sent to its answer; null when nothing answered.</summary>
-    public TimeSpan? Rtt { get; }
+    /// <summary>Seconds from the (last) SYN sent to its answer; null when nothing answered.</summary>
+    public decimal? Rtt { get; }
 
     /// <summary>How many SYNs were sent (1 + the retransmissions needed).</summary>
     public int Attempts { get; }
@@ -72,5 +77,5 @@ public sealed class TcpProbeResult
 
     public bool IsOpen => Status == TcpProbeStatus.Open;
 
-    public override string ToString() => $"{(Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]" : Address.ToString())}:{Port} {Status} ({Reason})";
+    public override string ToString() => $"{EndPointText.Format(Address, Port, IPAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 6 : 4)} {Status} ({Reason})";
 }

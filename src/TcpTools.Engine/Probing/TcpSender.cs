@@ -48,19 +48,18 @@ public sealed class TcpSender : IDisposable
         ref readonly DecodedTcp d = ref segment.Decoded;
         var frame = segment.Frame.Span;
         int ipLength = Math.Min(d.IPLength > 0 ? d.IPLength : frame.Length - d.IPOffset, frame.Length - d.IPOffset);
-        var (channel, mac, _) = _paths.For(segment.DestinationAddress);
+        var (channel, mac, _) = _paths.For(segment.DestinationIPAddress);
         // Drain what the capture already holds, so an old segment is not taken for the answer.
         while (channel.Capture.TryReadNextFrame(out _, out _, 0))
         {
         }
         frame.Slice(d.IPOffset, ipLength).CopyTo(_buffer.AsSpan(14));
-        channel.SendIPPacket(_buffer, ipLength, segment.SourceAddress, segment.DestinationAddress, mac);
+        channel.SendIPPacket(_buffer, ipLength, segment.SourceIPAddress, segment.DestinationIPAddress, mac);
         if (wait <= TimeSpan.Zero)
         {
             return null;
         }
-        var from = IPAddressValue.FromIPAddress(segment.DestinationAddress);
-        var to = IPAddressValue.FromIPAddress(segment.SourceAddress);
+        IPAddressValue from = d.DestinationAddress, to = d.SourceAddress;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < wait && !cancel.IsCancellationRequested)
         {

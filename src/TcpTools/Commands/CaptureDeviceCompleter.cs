@@ -31,7 +31,7 @@ public sealed class CaptureDeviceCompleter : IArgumentCompleter
                 d.Name.AsSpan().IndexOfAny(s_needsQuotes) >= 0 ? $"'{d.Name.Replace("'", "''", StringComparison.Ordinal)}'" : d.Name,
                 d.Name,
                 CompletionResultType.ParameterValue,
-                $"{d.Name}{(d.Addresses.Count > 0 ? " " + d.AddressList : "")}{(string.IsNullOrEmpty(d.Description) ? "" : " (" + d.Description + ")")}"))
+                $"{d.Name}{(d.Addresses.Count > 0 ? " " + d.Addresses : "")}{(string.IsNullOrEmpty(d.Description) ? "" : " (" + d.Description + ")")}"))
             .ToList();
     }
 }

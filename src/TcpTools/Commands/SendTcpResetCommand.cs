@@ -82,11 +82,11 @@ public sealed class SendTcpResetCommand : TcpSendCommandBase
             // Each side expects the other's next sequence number; if its last ACK lags behind, also that value.
             if (Direction != TcpResetDirection.ToClient)
             {
-                AddResets(rsts, flow.Client, flow.Server, flow.ClientNextSequence, flow.ServerAcknowledgment);
+                AddResets(rsts, flow.ClientEndPoint, flow.ServerEndPoint, flow.ClientNextSequence, flow.ServerAcknowledgment);
             }
             if (Direction != TcpResetDirection.ToServer)
             {
-                AddResets(rsts, flow.Server, flow.Client, flow.ServerNextSequence, flow.ClientAcknowledgment);
+                AddResets(rsts, flow.ServerEndPoint, flow.ClientEndPoint, flow.ServerNextSequence, flow.ClientAcknowledgment);
             }
             Reset($"{flow.Client} <> {flow.Server}", rsts);
         }

@@ -41,7 +41,7 @@ public sealed class SendTcpSegmentCommand : TcpSendCommandBase
             {
                 return;
             }
-            string? refusal = ProbeTargets.RefusalReason(segment.DestinationAddress);
+            string? refusal = ProbeTargets.RefusalReason(segment.DestinationIPAddress);
             if (refusal != null)
             {
                 WriteError(new ErrorRecord(new ArgumentException($"The destination {segment.DestinationAddress} {refusal}: not sent."), "TargetRefused", ErrorCategory.InvalidArgument, segment));

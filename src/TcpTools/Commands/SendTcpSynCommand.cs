@@ -34,6 +34,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
     /// <summary>Ports to probe on every target, as numbers or lists and ranges ("22,80,8000-8100"); added to the target's own.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [Alias("RemotePort")]
+    [ArgumentCompleter(typeof(ServicePortCompleter))]
     public string[]? Port { get; set; }
 
     /// <summary>The longest wait for an answer before sending the SYN again (adaptive below it; a number is seconds; default 1).</summary>
@@ -210,7 +211,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
                 counts[(int)result.Status]++;
                 if (Quiet)
                 {
-                    foreach (string target in targetsOf[(result.Address, result.Port)])
+                    foreach (string target in targetsOf[(result.IPAddress, result.Port)])
                     {
                         var (left, allOpen) = perTarget[target];
                         perTarget[target] = (left - 1, allOpen && result.IsOpen);
@@ -330,7 +331,7 @@ public sealed class ProbeTargetTransformationAttribute : ArgumentTransformationA
             case IPAddress ip:
                 return ip.ToString();
             case TcpProbeResult r:
-                return r.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{r.Address}]:{r.Port}" : $"{r.Address}:{r.Port}";
+                return r.IPAddress.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{r.Address}]:{r.Port}" : $"{r.Address}:{r.Port}";
         }
         var wrapped = item as PSObject ?? PSObject.AsPSObject(item);
         foreach (string name in s_hostProperties)
