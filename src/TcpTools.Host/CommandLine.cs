@@ -12,6 +12,7 @@ internal sealed class CommandLine
     public List<string> FileArguments { get; } = new();
     public bool ShowHelp { get; private set; }
     public bool ShowVersion { get; private set; }
+    public OutputFormat OutputFormat { get; private set; } = OutputFormat.Text;
     public string? Error { get; private set; }
 
     public static CommandLine Parse(string[] args)
@@ -50,6 +51,17 @@ internal sealed class CommandLine
                 cl.ShowVersion = true;
                 return cl;
             }
+            if (Is(a, "-OutputFormat", "-of", "-o"))
+            {
+                if (i + 1 >= args.Length || !Enum.TryParse(args[i + 1], ignoreCase: true, out OutputFormat format) || !Enum.IsDefined(format) || !char.IsAsciiLetter(args[i + 1][0]))
+                {
+                    cl.Error = "-OutputFormat takes Text, Json, JsonLines or Csv.";
+                    return cl;
+                }
+                cl.OutputFormat = format;
+                i++;
+                continue;
+            }
             if (Is(a, "-NoProfile", "-nop", "-NonInteractive", "-noni", "-NoLogo"))
             {
                 continue; // accepted for pwsh compatibility: this host has no profile and never prompts for a REPL
@@ -86,14 +98,21 @@ internal sealed class CommandLine
         tcptools - PowerShell with the TcpTools module loaded.
 
         Usage:
-          tcptools -Command '<pipeline>'        run a command line ('-' reads it from stdin)
-          tcptools -File script.ps1 [args...]  run a script with arguments
+          tcptools [-OutputFormat F] -Command '<pipeline>'        run a command line ('-' reads it from stdin)
+          tcptools [-OutputFormat F] -File script.ps1 [args...]  run a script with arguments
           tcptools -Version | -Help
+
+        -OutputFormat (-of) chooses how the objects are written to standard output:
+          Text       the module's format views, as PowerShell shows them (the default)
+          Json       one JSON array of every object (ConvertTo-Json -AsArray -EnumsAsStrings -Depth 4)
+          JsonLines  one compact JSON object per line, written as each object arrives (for jq and -Watch)
+          Csv        a header and one line per object (ConvertTo-Csv; the first object's properties)
 
         Examples:
           tcptools -Command 'Get-TcpSegment -Path samples/http-ipv4.pcap'
           tcptools -Command 'Get-TcpSegment -Path x.pcap | Where-Object Flags -match Syn'
           tcptools -Command 'Get-Help Get-TcpSegment -Examples'
+          tcptools -of JsonLines -Command 'Get-TcpFlow -Path x.pcap' | jq -r .History
 
         Output goes through the module's format views; errors go to stderr.
         Exit code: the script's 'exit N'; else 1 if any error was written; else 0.

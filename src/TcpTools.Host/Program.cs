@@ -72,7 +72,8 @@ internal static class Program
             ps.BeginStop(null, null);
         };
 
-        ps.AddScript(script).AddCommand("Out-Default");
+        ps.AddScript(script);
+        AddOutput(ps, cl.OutputFormat);
         try
         {
             ps.Invoke();
@@ -87,6 +88,28 @@ internal static class Program
             return host.ExitCode ?? 130;
         }
         return host.ExitCode ?? (hadErrors || ps.HadErrors ? 1 : 0);
+    }
+
+    /// <summary>
+    /// The end of the pipeline: format views, or text for other programs. JSON and CSV come from PowerShell's own
+    /// ConvertTo-Json and ConvertTo-Csv, so they are what a pwsh user gets from the same objects (TcpTools' objects
+    /// carry addresses as text and times as ISO 8601). Depth 4 reaches a probe's answering segment and its options.
+    /// </summary>
+    private static void AddOutput(PowerShell ps, OutputFormat format)
+    {
+        switch (format)
+        {
+            case OutputFormat.Json:
+                ps.AddCommand("ConvertTo-Json").AddParameter("AsArray").AddParameter("EnumsAsStrings").AddParameter("Depth", 4);
+                break;
+            case OutputFormat.JsonLines:
+                ps.AddCommand("ForEach-Object").AddParameter("Process", ScriptBlock.Create("ConvertTo-Json -InputObject $_ -Compress -EnumsAsStrings -Depth 4 -WarningAction SilentlyContinue"));
+                break;
+            case OutputFormat.Csv:
+                ps.AddCommand("ConvertTo-Csv");
+                break;
+        }
+        ps.AddCommand("Out-Default");
     }
 
     /// <summary>The module beside the host (out/host and out/TcpTools), or TCPTOOLS_MODULE.</summary>

@@ -9,7 +9,7 @@ namespace TcpTools.Engine.Probing;
 
 /// <summary>
 /// Parses probe targets as people write them: "host", "host:80", "host:80,443,8000-8100", "10.0.0.5:22",
-/// "[fd00::1]:443", a bare IPv6 address ("fd00::1", ports from -Port), and port lists ("80,443,8000-8100").
+/// "[fd00::1]:443", a bare IPv6 address ("fd00::1", ports from -Port), and port lists ("80,443,8000-8100", "ssh,https").
 /// </summary>
 public static class ProbeTargets
 {
@@ -97,7 +97,10 @@ public static class ProbeTargets
         return true;
     }
 
-    /// <summary>Adds the ports of "80", "80,443", "8000-8100", "-1024" (1-1024), "60000-" (to 65535) to <paramref name="into"/>.</summary>
+    /// <summary>
+    /// Adds the ports of "80", "80,443", "8000-8100", "-1024" (1-1024), "60000-" (to 65535) and service names
+    /// ("https", "ssh,https", see <see cref="ServiceNames"/>) to <paramref name="into"/>.
+    /// </summary>
     public static bool TryParsePorts(string text, List<ushort> into, out string? error)
     {
         error = null;
@@ -106,6 +109,17 @@ public static class ProbeTargets
             if (part.Length == 0)
             {
                 error = $"empty port in '{text}'.";
+                return false;
+            }
+            // A name first: service names hold dashes (ms-sql-s), which would otherwise read as a range.
+            if (ServiceNames.TryGetPort(part, out ushort named))
+            {
+                into.Add(named);
+                continue;
+            }
+            if (char.IsAsciiLetter(part[0]))
+            {
+                error = $"'{part}' is not a TCP service name this system knows (such as ssh, http, https, postgresql), a port (0-65535) or a range such as 8000-8100.";
                 return false;
             }
             int dash = part.IndexOf('-', StringComparison.Ordinal);

@@ -51,11 +51,18 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
     [Parameter]
     [AllowEmptyCollection]
     [ValidateNotNull]
+    [ServicePort]
+    [ArgumentCompleter(typeof(ServicePortCompleter))]
     public ushort[] ServerPort { get; set; } = Array.Empty<ushort>();
 
     /// <summary>Drop segments whose TCP checksum is wrong, as Zeek does by default ('C' in History, counted with -Verbose).</summary>
     [Parameter]
     public SwitchParameter ValidateChecksum { get; set; }
+
+    /// <summary>Write only connections with an endpoint in one of these states (with -Watch: changes that leave one in them).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public TcpState[]? State { get; set; }
 
     protected override void BeginProcessing()
     {
@@ -184,9 +191,16 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
     private void Drain()
     {
         var output = _tracker!.Output;
+        var states = State;
         while (output.Count > 0)
         {
-            WriteObject(output.Dequeue());
+            var flow = output.Dequeue();
+            // -State asks for endpoints, not the connection's one word: a server in CLOSE_WAIT whose client is in
+            // FIN_WAIT_2 is a CloseWait connection to the person who asks.
+            if (states is null || Array.IndexOf(states, flow.ClientState) >= 0 || Array.IndexOf(states, flow.ServerState) >= 0 || Array.IndexOf(states, flow.State) >= 0)
+            {
+                WriteObject(flow);
+            }
         }
     }
 }

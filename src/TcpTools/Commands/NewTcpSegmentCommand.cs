@@ -18,6 +18,8 @@ public sealed class NewTcpSegmentCommand : PSCmdlet
     public IPAddress Destination { get; set; } = IPAddress.None;
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ServicePort]
+    [ArgumentCompleter(typeof(ServicePortCompleter))]
     public ushort DestinationPort { get; set; }
 
     /// <summary>The source address; by default the one the kernel would use to reach -Destination.</summary>
@@ -27,6 +29,7 @@ public sealed class NewTcpSegmentCommand : PSCmdlet
 
     /// <summary>The source port; random (40000-59999) by default.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ServicePort]
     public ushort SourcePort { get; set; }
 
     /// <summary>Flags, as names: Syn; 'Syn, Ack'; 'Psh, Ack'; Rst; 'Fin, Ack' (default Syn).</summary>
