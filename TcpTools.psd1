@@ -1,5 +1,8 @@
 @{
-    RootModule           = 'TcpTools.dll'
+    RootModule           = 'TcpTools.psm1'
+    NestedModules        = @('TcpTools.dll')
+    # Loaded before TypesToProcess: the type data's code properties live in it.
+    RequiredAssemblies   = @('TcpTools.dll')
     ModuleVersion        = '0.1.0'
     GUID                 = 'b3bd3292-7645-45d2-adcc-409264b7fdee'
     Author               = 'TcpTools contributors'
@@ -20,7 +23,7 @@
         'Send-TcpSegment'
         'Send-TcpSyn'
     )
-    FunctionsToExport    = @()
+    FunctionsToExport    = @('Invoke-TcpCommand')
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{

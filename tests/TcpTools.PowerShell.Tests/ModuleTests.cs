@@ -30,7 +30,7 @@ public class ModuleTests
     {
         var run = PowerShellRun.Invoke("""
             $manifest = (Test-ModuleManifest -Path $modulePath).ExportedCmdlets.Keys
-            $exported = Get-Command -Module TcpTools | ForEach-Object Name
+            $exported = Get-Command -Module TcpTools -CommandType Cmdlet | ForEach-Object Name
             $defined = [TcpTools.Commands.GetTcpSegmentCommand].Assembly.GetTypes() |
                 ForEach-Object { $_.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false) } |
                 ForEach-Object { "$($_.VerbName)-$($_.NounName)" }
@@ -41,6 +41,20 @@ public class ModuleTests
         Assert.NotEmpty(Names("Manifest"));
         Assert.Equal(Names("Manifest"), Names("Exported"));
         Assert.Equal(Names("Manifest"), Names("Defined"));
+    }
+
+    [Fact]
+    public void Exports_the_script_function_the_manifest_lists()
+    {
+        var run = PowerShellRun.Invoke("""
+            @{
+                Manifest = @((Test-ModuleManifest -Path $modulePath).ExportedFunctions.Keys)
+                Exported = @(Get-Command -Module TcpTools -CommandType Function | ForEach-Object Name)
+            }
+            """, variables: new System.Collections.Generic.Dictionary<string, object?> { ["modulePath"] = Repo.ModuleManifest }).AssertNoErrors();
+        var table = Assert.IsType<Hashtable>(Assert.Single(run.Output).BaseObject);
+        Assert.Equal(new[] { "Invoke-TcpCommand" }, ((object[])table["Manifest"]!).Select(o => o.ToString()));
+        Assert.Equal(new[] { "Invoke-TcpCommand" }, ((object[])table["Exported"]!).Select(o => o.ToString()));
     }
 
     [Fact]
@@ -58,6 +72,7 @@ public class ModuleTests
             ["Send-TcpReset"] = "TcpTools.TcpSegment", // with -PassThru
             ["Send-TcpSegment"] = "TcpTools.TcpSegment",
             ["Send-TcpSyn"] = "TcpTools.TcpProbeResult,System.Boolean", // -Quiet: bool
+            ["Invoke-TcpCommand"] = "System.Management.Automation.PSObject", // what the script block writes, deserialized
         }, declared);
     }
 

@@ -9,7 +9,7 @@ using System.Xml;
 
 namespace TcpTools.HelpGen;
 
-/// <summary>Writes MAML from en-US/*.md and the module's cmdlet metadata. Exit code 1 with a list of problems.</summary>
+/// <summary>Writes MAML from en-US/*.md and the metadata of the module's cmdlets and functions. Exit code 1 with a list of problems.</summary>
 internal static class Program
 {
     private const string Maml = "http://schemas.microsoft.com/maml/2004/10";
@@ -33,13 +33,13 @@ internal static class Program
         using var ps = PowerShell.Create();
         ps.Runspace = runspace;
         var commands = ps.AddCommand("Get-Command").AddParameter("Module", "TcpTools").Invoke()
-            .Select(o => o.BaseObject).OfType<CmdletInfo>().OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
+            .Select(o => o.BaseObject).OfType<CommandInfo>().Where(c => c is CmdletInfo or FunctionInfo).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
         if (commands.Count == 0)
         {
             Console.Error.WriteLine($"HelpGen: the module {module} exports no cmdlets (did it load?)");
             return 1;
         }
-        var pages = new List<(CmdletInfo Cmdlet, MarkdownHelp Help)>();
+        var pages = new List<(CommandInfo Cmdlet, MarkdownHelp Help)>();
         foreach (var cmdlet in commands)
         {
             string page = Path.Combine(docs, cmdlet.Name + ".md");
@@ -86,7 +86,7 @@ internal static class Program
     private static IEnumerable<CommandParameterInfo> Own(CommandParameterSetInfo set) =>
         set.Parameters.Where(p => !Cmdlet.CommonParameters.Contains(p.Name));
 
-    private static void Check(CmdletInfo cmdlet, MarkdownHelp help, string page, List<string> problems)
+    private static void Check(CommandInfo cmdlet, MarkdownHelp help, string page, List<string> problems)
     {
         if (help.Name != cmdlet.Name)
         {
@@ -115,15 +115,15 @@ internal static class Program
         }
     }
 
-    private static void WriteCommand(XmlWriter w, CmdletInfo cmdlet, MarkdownHelp help)
+    private static void WriteCommand(XmlWriter w, CommandInfo cmdlet, MarkdownHelp help)
     {
         w.WriteStartElement("command", "command", Command);
         w.WriteAttributeString("xmlns", "maml", null, Maml);
         w.WriteAttributeString("xmlns", "dev", null, Dev);
         w.WriteStartElement("command", "details", Command);
         w.WriteElementString("command", "name", Command, cmdlet.Name);
-        w.WriteElementString("command", "verb", Command, cmdlet.Verb);
-        w.WriteElementString("command", "noun", Command, cmdlet.Noun);
+        w.WriteElementString("command", "verb", Command, cmdlet is CmdletInfo c ? c.Verb : ((FunctionInfo)cmdlet).Verb);
+        w.WriteElementString("command", "noun", Command, cmdlet is CmdletInfo d ? d.Noun : ((FunctionInfo)cmdlet).Noun);
         Paragraphs(w, "description", help.Synopsis);
         w.WriteEndElement();
         Paragraphs(w, "description", help.Description);
@@ -205,7 +205,7 @@ internal static class Program
         w.WriteEndElement();
     }
 
-    private static void WriteParameter(XmlWriter w, CmdletInfo cmdlet, CommandParameterInfo p, bool required, MarkdownHelp help, bool brief)
+    private static void WriteParameter(XmlWriter w, CommandInfo cmdlet, CommandParameterInfo p, bool required, MarkdownHelp help, bool brief)
     {
         bool wildcards = p.Attributes.OfType<SupportsWildcardsAttribute>().Any();
         string pipeline = (p.ValueFromPipelineByPropertyName, p.ValueFromPipeline) switch
