@@ -53,7 +53,8 @@ function New-TcpLab {
     <#
     .SYNOPSIS
         Builds hosts on one segment. -Hosts is an ordered list of names (client, web01, db01 ...): host i gets
-        198.18.<Net>.<i+1> and fd00:198:18:<Net>::<i+1>. -Aliases adds more names for a host's address.
+        198.18.<Net>.<i+1> and fd00:198:18:<Net>::<i+1>, or the number after '=' (web01=10: 198.18.<Net>.10).
+        -Aliases adds more names for a host's address.
     #>
     param(
         [Parameter(Mandatory)][string[]] $Hosts,
@@ -80,8 +81,9 @@ function New-TcpLab {
         Invoke-Native ip '-n', $lab.Switch, 'link', 'add', 'br0', 'type', 'bridge' | Out-Null
         Invoke-Native ip '-n', $lab.Switch, 'link', 'set', 'br0', 'up' | Out-Null
         $i = 0
-        foreach ($name in $Hosts) {
+        foreach ($spec in $Hosts) {
             $i++
+            $name, $number = if ($spec -match '^(.+)=(\d+)$') { $Matches[1], [int]$Matches[2] } else { $spec, ($i + 1) }
             $ns = "$tag$i"
             $lab.Namespaces.Add($ns)
             Set-Content -Path (Join-Path $dir 'namespaces') -Value $lab.Namespaces
@@ -89,8 +91,9 @@ function New-TcpLab {
             $port = "p$i"
             Invoke-Native ip '-n', $lab.Switch, 'link', 'add', $port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', $ns | Out-Null
             Invoke-Native ip '-n', $lab.Switch, 'link', 'set', $port, 'master', 'br0', 'up' | Out-Null
-            $v4 = "198.18.$Net.$($i + 1)"
-            $v6 = 'fd00:198:18:{0:x}::{1:x}' -f $Net, ($i + 1)
+            $v4 = "198.18.$Net.$number"
+            # The host number reads the same in both families: 198.18.0.10 and fd00:198:18::10.
+            $v6 = ([ipaddress]"fd00:198:18:${Net}::$number").ToString()
             Invoke-Native ip '-n', $ns, 'link', 'set', 'lo', 'up' | Out-Null
             Invoke-Native ip '-n', $ns, 'addr', 'add', "$v4/24", 'dev', 'eth0' | Out-Null
             Invoke-Native ip '-n', $ns, '-6', 'addr', 'add', "$v6/64", 'dev', 'eth0', 'nodad' | Out-Null

@@ -7,7 +7,8 @@ Modes, per port:
   leak    read one line, answer it, and never close: after the client's FIN the server sits in CLOSE_WAIT,
           as a service that leaks sockets does
   reset   accept, then abort with a RST (SO_LINGER 0)
-Usage: lab-server.py --max-seconds 60 serve:80 serve:443 leak:8080 reset:8081
+  bulk    read one line, answer it with 32 KiB, then wait for the client to close, as serve
+Usage: lab-server.py --max-seconds 60 serve:80 serve:443 leak:8080 reset:8081 bulk:8000
 It prints "ready" once every port listens, and stops by itself after --max-seconds.
 """
 import argparse
@@ -16,6 +17,8 @@ import socket
 import struct
 import sys
 import time
+
+BLOB = (bytes(range(33, 127)) * 400)[:32768]
 
 
 def main() -> int:
@@ -61,7 +64,9 @@ def main() -> int:
                 continue
             if data:
                 try:
-                    conn.sendall(b"ok " + data[:64])
+                    conn.setblocking(True)
+                    conn.sendall((BLOB if mode == "bulk" else b"ok " + data[:64]))
+                    conn.setblocking(False)
                 except OSError:
                     pass
                 continue
