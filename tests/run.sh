@@ -15,6 +15,8 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v nft >/dev/null || need+=(nftables)
 command -v tshark >/dev/null || need+=(tshark)        # reads back exported captures (live tests)
 command -v setpriv >/dev/null || need+=(util-linux)   # runs the unprivileged-capture test as nobody
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)       # sshd with a PowerShell subsystem (Pester remoting tests)
+command -v ssh >/dev/null || need+=(openssh-client)   # Invoke-Command -HostName, ssh-keygen (Pester remoting tests)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "Installing ${need[*]} ..."
