@@ -7,7 +7,7 @@
     GUID                 = 'b3bd3292-7645-45d2-adcc-409264b7fdee'
     Author               = 'TcpTools contributors'
     CompanyName          = 'TcpTools'
-    Copyright            = '(c) TcpTools contributors.'
+    Copyright            = '(c) 2026 TcpTools contributors.'
     Description          = 'TCP for the PowerShell pipeline: read segments from pcap/pcapng captures as objects, track connection state, probe ports.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')

@@ -45,7 +45,9 @@ $config.Run.Path = if ($Path) { $Path } else { @((Join-Path $root 'tests' 'peste
 $config.Run.PassThru = $true
 $config.Output.Verbosity = if ($env:CI -eq 'true') { 'Detailed' } else { 'Normal' }
 if ($Tag) { $config.Filter.Tag = $Tag }
-if ($ExcludeTag) { $config.Filter.ExcludeTag = $ExcludeTag }
+# The checks in examples/ are for users' hosts: they probe web01 and capture on eth0 wherever they run. CI runs them
+# inside lab hosts (tests/pester/Examples.Tests.ps1); run directly, they are discovered but not run.
+$config.Filter.ExcludeTag = @(@($ExcludeTag) + $(if ('Example' -notin $Tag) { 'Example' }) | Where-Object { $_ })
 if ($ResultFile) {
     $config.TestResult.Enabled = $true
     $config.TestResult.OutputFormat = 'NUnitXml'

@@ -181,7 +181,7 @@ AfterAll {
     if ($work -and (Test-Path $work)) { Remove-Item -LiteralPath $work -Recurse -Force }
 }
 
-Describe 'TcpTools.<version>.nupkg from dotnet pack tools/Package' {
+Describe 'TcpTools.<version>.nupkg from dotnet pack tools/Package' -Tag Once {
     BeforeAll {
         Add-Type -AssemblyName System.IO.Compression.FileSystem
         $zip = [IO.Compression.ZipFile]::OpenRead($nupkg)
@@ -228,7 +228,7 @@ Describe 'TcpTools.<version>.nupkg from dotnet pack tools/Package' {
     }
 }
 
-Describe 'Install-PSResource (PSResourceGet) from a folder repository' {
+Describe 'Install-PSResource (PSResourceGet) from a folder repository' -Tag Once {
     BeforeAll {
         $install = Wait-IsolatedPwsh $psResourceGetRun
         $verify = if ($install.ExitCode -eq 0) { Invoke-IsolatedPwsh 'psresourceget' $verifyScript }
@@ -261,7 +261,7 @@ Describe 'Install-PSResource (PSResourceGet) from a folder repository' {
     }
 }
 
-Describe 'A module folder that is not complete fails the pack' {
+Describe 'A module folder that is not complete fails the pack' -Tag Once {
     BeforeAll {
         function New-ModuleCopy([string] $Name) {
             $copy = Join-Path $work $Name 'TcpTools'
@@ -292,7 +292,7 @@ Describe 'A module folder that is not complete fails the pack' {
     }
 }
 
-Describe 'Install-Module (PowerShellGet 2) from a folder repository' {
+Describe 'Install-Module (PowerShellGet 2) from a folder repository' -Tag Once {
     BeforeAll {
         $install = Wait-IsolatedPwsh $powerShellGetRun
         $verify = if ($install.ExitCode -eq 0) { Invoke-IsolatedPwsh 'powershellget' $verifyScript }
@@ -320,7 +320,7 @@ Describe 'Install-Module (PowerShellGet 2) from a folder repository' {
     }
 }
 
-Describe 'Isolation' {
+Describe 'Isolation' -Tag Once {
     It 'changed nothing in the real user''s or the AllUsers PowerShell folders' {
         # Importing PowerShellGet 2.2.5 as root creates the empty folders <AllUsers>/Scripts/InstalledScriptInfos
         # (PSModule.psm1, at the end: "Create install locations for scripts"), whatever HOME says. Those folders, and

@@ -73,7 +73,7 @@ AfterAll {
     }
 }
 
-Describe 'Remoting fan-out with <Command>' -ForEach @(
+Describe 'Remoting fan-out with <Command>' -Tag Once -ForEach @(
     @{ Command = 'Invoke-Command -HostName'; Run = 'InvokeCommand' }
     @{ Command = 'Invoke-TcpCommand -HostName'; Run = 'TcpCommand' }
 ) {
@@ -111,12 +111,13 @@ Describe 'Remoting fan-out with <Command>' -ForEach @(
         $f.FlowHosts | Should -Be 'db01', 'web01' -Because (Get-Because $f)
     }
 
-    It 'formats the deserialized flows with the TcpTools table view, host name added' {
+    It 'formats the deserialized flows with the TcpTools remote view, host name included, in 120 columns' {
         if (-not (Assert-TcpLabSshSupported)) { return }
         foreach ($text in $f.FormatTable, $f.DefaultOutput) {
             $lines = @($text -split "`r?`n" | Where-Object { $_.Trim() })
-            $lines[0] | Should -Match '^State\s+Client\s+Server\s+Zeek\s+History\s+Pkts c/s\s+Bytes c/s\s+Duration\s+PSComputerName$'
-            $lines[2] | Should -Match '^TimeWait\s+198\.18\.21\.2:\d+ > 198\.18\.21\.[34]:80\s+SF\s+'
+            $lines[0] | Should -Match '^State\s+Client\s+Server\s+Zeek\s+History\s+Pkts c/s\s+Duration\s+PSComputerName$'
+            $lines[2] | Should -Match '^TimeWait\s+198\.18\.21\.2:\d+ > 198\.18\.21\.[34]:80\s+SF\s+.*\s(web01|db01)$'
+            $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 120 }
         }
     }
 
@@ -146,7 +147,7 @@ Describe 'Remoting fan-out with <Command>' -ForEach @(
     }
 }
 
-Describe 'Remoting fan-out: a host without TcpTools' {
+Describe 'Remoting fan-out: a host without TcpTools' -Tag Once {
     BeforeAll {
         $n = if ($facts) { $facts.NotInstalled } else { $null }
     }

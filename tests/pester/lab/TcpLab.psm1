@@ -59,7 +59,10 @@ function New-TcpLab {
     param(
         [Parameter(Mandatory)][string[]] $Hosts,
         [ValidateRange(0, 255)][int] $Net = 7,
-        [hashtable] $Aliases = @{}
+        [hashtable] $Aliases = @{},
+        # Also give each host's IPv6 address its plain name (web01 resolves to both families, IPv4 first, as a
+        # dual-stack host's DNS name does); without it only name-v6 is IPv6.
+        [switch] $DualStackNames
     )
     Remove-StaleTcpLab
     $tag = 'tt{0}{1}' -f ($PID % 10000), (Get-Random -Minimum 10 -Maximum 99)
@@ -108,7 +111,9 @@ function New-TcpLab {
         foreach ($h in $lab.Hosts.Values) {
             $names = @($h.Name) + @($Aliases[$h.Name] | Where-Object { $_ })
             $hostsFile += "$($h.IPv4) $($names -join ' ')"
-            $hostsFile += "$($h.IPv6) $(($names | ForEach-Object { "$_-v6" }) -join ' ')"
+            $v6Names = @($names | ForEach-Object { "$_-v6" })
+            if ($DualStackNames) { $v6Names = @($names) + $v6Names }
+            $hostsFile += "$($h.IPv6) $($v6Names -join ' ')"
         }
         foreach ($h in $lab.Hosts.Values) {
             $etc = "/etc/netns/$($h.Namespace)"

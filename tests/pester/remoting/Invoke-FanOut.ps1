@@ -68,11 +68,11 @@ function Get-FanOutFact {
         TimeWaitHosts    = @($timeWait | Group-Object PSComputerName | ForEach-Object { [pscustomobject]@{ Name = $_.Name; Count = $_.Count } })
         TimeWaitServers  = @($timeWait | ForEach-Object { "$($_.PSComputerName) $($_.Server)" } | Sort-Object -Unique)
         # The view's text as a user would see it: Format-Table, and the default output of the objects themselves.
-        FormatTable      = $timeWait | Select-Object -First 4 | Format-Table | Out-String -Width 200
-        DefaultOutput    = $timeWait | Select-Object -First 4 | Out-String -Width 200
+        FormatTable      = $timeWait | Select-Object -First 4 | Format-Table | Out-String -Width 120
+        DefaultOutput    = $timeWait | Select-Object -First 4 | Out-String -Width 120
         FlowJson         = $json
         Probes           = @($probes | ForEach-Object { [pscustomobject]@{ Host = $_.PSComputerName; Port = [int]$_.Port; Status = "$($_.Status)" } })
-        ProbeTable       = $probes | Format-Table | Out-String -Width 200
+        ProbeTable       = $probes | Format-Table | Out-String -Width 120
         Windows          = @($windows | ForEach-Object {
                 [pscustomobject]@{ Host = $_.PSComputerName; Start = $_.CaptureStart; End = $_.CaptureEnd; ProbeEnd = $_.ProbeEnd; SshPort = $_.SshPort; TcpTools = $_.TcpTools }
             })
