@@ -132,7 +132,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
                 continue;
             }
             var distinct = ports.Distinct().ToList();
-            string portText = distinct.Count == 1 ? distinct[0].ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{distinct.Count} ports";
+            string portText = distinct.Count == 1 ? "port " + distinct[0].ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{distinct.Count} ports";
             if (!ShouldProcess($"{address} ({text})", $"Send TCP SYN probes to {portText}"))
             {
                 continue;
