@@ -1,18 +1,19 @@
-# The docs as the user's view: every example in README.md and in the help runs, in hosts, files and interfaces
+# The docs as the user's view: every example in README.md and in the help (the cmdlet pages, and the code of the
+# about_ topics) runs, in hosts, files and interfaces
 # named as the docs name them (tests/pester/docs/DocExamples.psm1 says how), without an error, and prints what the
 # docs show. Examples that need the network run in the docs lab (root); without root they are skipped with the
 # reason, and under CI=true that is a failure.
 
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'docs' 'DocExamples.psm1') -Force
-    $examples = @(Get-DocExample | ForEach-Object { $_ | Add-Member -NotePropertyName Live -NotePropertyValue (Test-DocExampleLive $_) -PassThru })
+    $examples = @(@(Get-DocExample) + @(Get-AboutExample) | ForEach-Object { $_ | Add-Member -NotePropertyName Live -NotePropertyValue (Test-DocExampleLive $_) -PassThru })
 }
 
 Describe 'Documentation examples' -Tag Docs, Once {
     BeforeAll {
         Import-Module (Join-Path $PSScriptRoot 'docs' 'DocExamples.psm1') -Force
         Import-Module (Join-Path $PSScriptRoot 'lab' 'TcpLab.psm1') -Force
-        $all = @(Get-DocExample)
+        $all = @(Get-DocExample) + @(Get-AboutExample)
         $pester = (Get-Module Pester).Path
         $script:skipReason = Test-TcpLabSupported
         $script:lab = $null

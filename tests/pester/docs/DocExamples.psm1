@@ -75,6 +75,46 @@ function Get-DocExample {
     }
 }
 
+function Get-AboutExample {
+    <#
+    .SYNOPSIS
+        The code of the about_ topics (en-US/about_*.help.txt): blocks indented by eight spaces or more, after a blank
+        line, that use a TcpTools command (or are a comment, a variable or a Describe that leads to one). They are
+        run for errors only: the text around them shows output in prose and tables that are not compared.
+    #>
+    param([string[]] $Path = @(Get-ChildItem (Join-Path $script:Root 'en-US') -Filter 'about_*.help.txt' | ForEach-Object FullName))
+    foreach ($file in $Path) {
+        $lines = Get-Content -LiteralPath $file
+        $name = Split-Path $file -Leaf
+        for ($i = 1; $i -lt $lines.Count; $i++) {
+            if ($lines[$i - 1].Trim().Length -ne 0 -or $lines[$i] -notmatch '^( {8,})(\S.*)$') { continue }
+            $indent = $Matches[1].Length
+            $first = $Matches[2]
+            # Code, not the two-column tables of commands and parameters ('Get-TcpFlow      Tracks every ...').
+            if ($first -notmatch '^(Get-Tcp|Send-Tcp|New-Tcp|Export-Tcp|Invoke-Tcp|Import-Module|Describe|\$\w+ *=|#)' -or $first -match '^\S+ {2,}[A-Z]') { continue }
+            $start = $i
+            $body = [System.Collections.Generic.List[string]]::new()
+            while ($i -lt $lines.Count -and ($lines[$i] -match "^ {$indent}" -or ($lines[$i].Trim().Length -eq 0 -and $i + 1 -lt $lines.Count -and $lines[$i + 1] -match "^ {$($indent + 1),}"))) {
+                $body.Add($(if ($lines[$i].Length -ge $indent) { $lines[$i].Substring($indent) } else { '' }))
+                $i++
+            }
+            $code = $body -join "`n"
+            if ($code -notmatch '\b(Get|Send|New|Export|Invoke)-Tcp\w+') { continue }
+            [pscustomobject]@{
+                Id           = "${name}:$($start + 1)"
+                File         = $file
+                Line         = $start + 1
+                Title        = ($code -split "`n")[0]
+                Language     = 'powershell'
+                Code         = $code
+                Output       = $null
+                OutputKind   = 'none'
+                OutputBlocks = [System.Collections.Generic.List[object]]::new()
+            }
+        }
+    }
+}
+
 function Test-DocExampleLive {
     # Live examples touch the network or the machine (capture, probes, remoting): they may be stopped after the
     # time the runner gives them, and their output is compared by shape.
@@ -152,6 +192,7 @@ function New-DocFixture {
     Copy-Item -Recurse $samples (Join-Path $Path 'samples')
     $copies = [ordered]@{
         'web.pcapng'        = Join-Path $samples 'web.pcapng'         # a client and a web server: the rich one
+        'capture.pcap'      = Join-Path $samples 'tcp-states.pcap'
         'incident.pcapng'   = Join-Path $samples 'web.pcapng'
         'tcp-states.pcap'   = Join-Path $samples 'tcp-states.pcap'    # ten connections in ten end states
         'client.pcap'       = Join-Path $samples 'tcp-session.pcap'   # one request/response connection, then a refused one
@@ -265,4 +306,4 @@ function Stop-DocLab {
     }
 }
 
-Export-ModuleMember -Function Get-DocExample, Test-DocExampleLive, ConvertTo-DocLine, Get-DocShape, Compare-DocOutput, New-DocFixture, Start-DocLab, Invoke-DocExample, Stop-DocLab
+Export-ModuleMember -Function Get-DocExample, Get-AboutExample, Test-DocExampleLive, ConvertTo-DocLine, Get-DocShape, Compare-DocOutput, New-DocFixture, Start-DocLab, Invoke-DocExample, Stop-DocLab
