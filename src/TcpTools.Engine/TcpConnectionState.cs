@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using TcpTools.Engine.Decoding;
@@ -24,6 +25,7 @@ public sealed class TcpConnectionState
     private readonly IPAddressValue _server;
     private string? _communityId;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private TcpConnectionState(in FlowRecord flow, string history, ZeekConnState connState, TcpCloseReason closeReason, TimeSpan msl)
     {
         FlowKey key = flow.Key;
@@ -217,6 +219,7 @@ public sealed class TcpConnectionState
 
     public override string ToString() => $"{Client} > {Server} {State} {History}";
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static string ComputeId(FlowKey key, long firstNs)
     {
         // FNV-1a over the 4-tuple and the first time: stable across runs and machines.

@@ -106,3 +106,25 @@ Describe 'Send-TcpSyn' {
         $e[0].FullyQualifiedErrorId | Should -BeLike 'InvalidTarget*'
     }
 }
+
+Describe 'The module as built' {
+    It 'ships its assemblies precompiled (ReadyToRun) on linux-x64, IL kept, and loads them from its own folder' {
+        $platform = [System.Runtime.InteropServices.RuntimeInformation]
+        if (-not $IsLinux -or $platform::OSArchitecture -ne 'X64') {
+            Set-ItResult -Skipped -Because 'the build precompiles the module for linux-x64 only'
+            return
+        }
+        foreach ($name in 'TcpTools', 'TcpTools.Engine', 'SharpPcap', 'PacketDotNet') {
+            $file = "$root/out/TcpTools/$name.dll"
+            $stream = [System.IO.File]::OpenRead($file)
+            try {
+                $pe = [System.Reflection.PortableExecutable.PEReader]::new($stream)
+                $pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size | Should -BeGreaterThan 0 -Because "$name.dll should be a ReadyToRun image"
+                $pe.HasMetadata | Should -BeTrue
+                $pe.Dispose()
+            } finally { $stream.Dispose() }
+            ([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq $name }).Location |
+                Should -Be (Resolve-Path $file).Path
+        }
+    }
+}

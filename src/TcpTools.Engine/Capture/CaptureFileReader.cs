@@ -400,6 +400,7 @@ public sealed class CaptureFileReader : IDisposable
     }
 
     /// <summary>Makes at least <paramref name="count"/> bytes available from _start; false if the file ends first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private bool Ensure(int count)
     {
         if (_end - _start >= count)

@@ -32,6 +32,7 @@ public readonly struct FlowKey
     }
 
     /// <summary>The key of a segment with its source as A.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     public static FlowKey FromSource(in DecodedTcp tcp) =>
         new(tcp.SourceAddress.High, tcp.SourceAddress.Low, tcp.SourcePort, tcp.DestinationAddress.High, tcp.DestinationAddress.Low, tcp.DestinationPort, (byte)tcp.IPVersion);
 

@@ -103,6 +103,7 @@ internal sealed class FlowTable
     private static uint Coarse(long ns) => ns <= 0 ? 0 : (uint)Math.Min(ns >> 30, uint.MaxValue - 1);
 
     /// <summary>Adds a flow with the given key (A = client); its record is zeroed but for the key and InUse.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     public int Insert(in FlowKey key)
     {
         if ((Count + 1) * 4 > _index.Length * 3)
@@ -126,6 +127,7 @@ internal sealed class FlowTable
         return slot;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     public void Remove(int slot)
     {
         ref FlowRecord record = ref this[slot];
@@ -191,6 +193,7 @@ internal sealed class FlowTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Entry(int hash, int slot) => ((uint)hash & TagMask) | (uint)(slot + 1);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private int NewSlot()
     {
         if (_highWater == MaxCapacity)
@@ -212,6 +215,7 @@ internal sealed class FlowTable
         return _highWater++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private void GrowIndex()
     {
         var index = new uint[_index.Length * 2];

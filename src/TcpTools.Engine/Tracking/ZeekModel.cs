@@ -43,6 +43,7 @@ internal static class ZeekModel
     /// NewConn's orientation: a first segment that is not a pure SYN comes from the responder when its source
     /// port is a likely server port and its destination port is not (or both are and the source port is lower).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     public static bool FlipAtCreation(in Decoding.DecodedTcp tcp, ServerPorts ports)
     {
         bool syn = (tcp.Flags & TcpFlags.Syn) != 0;
@@ -55,6 +56,7 @@ internal static class ZeekModel
     }
 
     /// <summary>TCPSessionAdapter::IsReuse: does this SYN start a new connection on the 4-tuple?</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     public static bool IsReuse(ref FlowRecord flow, in Decoding.DecodedTcp tcp)
     {
         if ((tcp.Flags & TcpFlags.Syn) == 0)
@@ -168,6 +170,7 @@ internal static class ZeekModel
     }
 
     /// <summary>Zeek's conn_state() (base/protocols/conn/main.zeek), from the endpoint states at removal.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     public static ZeekConnState ConnState(ref FlowRecord flow, string history)
     {
         ref TcpEndpoint orig = ref Originator(ref flow);
@@ -208,6 +211,7 @@ internal static class ZeekModel
     }
 
     /// <summary>TCP_Endpoint::Size: the sequence space the endpoint used, less its SYN and FIN (Zeek's orig_bytes/resp_bytes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     public static ulong Size(ref TcpEndpoint ep, ref TcpEndpoint peer)
     {
         if (ep.ZeekState == ZeekEndpointState.Inactive)
@@ -228,6 +232,7 @@ internal static class ZeekModel
     }
 
     /// <summary>When Zeek's timers would remove the flow (ns), given the current network time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     public static long RemovalTime(ref FlowRecord flow)
     {
         long last = ZeekLastTime(ref flow);
@@ -273,6 +278,7 @@ internal static class ZeekModel
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void InitEndpoint(ref TcpEndpoint ep, bool syn, uint seq, uint segLen)
     {
         switch (ep.ZeekState)
@@ -313,6 +319,7 @@ internal static class ZeekModel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void Reinit(ref TcpEndpoint ep, uint seq, uint segLen)
     {
         ep.Isn = seq;
@@ -321,6 +328,7 @@ internal static class ZeekModel
         ep.SeqWraps = 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void UpdateHistory(FlowTable table, int slot, ref TcpEndpoint ep, bool isOrig, bool syn, bool fin, bool rst, bool ack, uint seq, uint relSeq, uint len)
     {
         int bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
@@ -371,6 +379,7 @@ internal static class ZeekModel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void UpdateLastSeq(FlowTable table, int slot, ref TcpEndpoint ep, bool isOrig, bool syn, bool fin, bool rst, uint seq, uint segLen, uint len)
     {
         uint end = unchecked(seq + segLen);
@@ -394,6 +403,7 @@ internal static class ZeekModel
     }
 
     /// <summary>UpdateStateMachine: the sender's state moves (and the receiver's in the cases Zeek names). Returns do_close.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static bool UpdateStateMachine(FlowTable table, int slot, bool fromClient, ref bool isOrig, bool syn, bool fin, bool rst, bool ack, uint len, long now)
     {
         ref FlowRecord flow = ref table[slot];
@@ -501,6 +511,7 @@ internal static class ZeekModel
     }
 
     /// <summary>ConnectionClosed: did_close, and the delete timer once the close is complete.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void ConnectionClosed(ref FlowRecord flow, ref TcpEndpoint ep, ref TcpEndpoint peer, long now)
     {
         if (ep.ZeekDidClose)
@@ -521,6 +532,7 @@ internal static class ZeekModel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void ScheduleRemoval(ref FlowRecord flow, long from)
     {
         uint at = (uint)((from + CloseDelayNs - flow.FirstNs) / 1_000_000) + 1;
@@ -534,6 +546,7 @@ internal static class ZeekModel
     /// The peer's data was acknowledged up to <paramref name="ack"/>: bytes acknowledged that were never seen are a
     /// content gap ('G' for the side whose data is missing), counted only while both sides are cleanly established.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void AckReceived(FlowTable table, int slot, ref TcpEndpoint peer, bool peerIsOrig, uint ack, bool midstream)
     {
         ref FlowRecord flow = ref table[slot];
@@ -556,6 +569,7 @@ internal static class ZeekModel
         peer.Flags &= ~EndpointFlags.HasHole;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void Deliver(ref TcpEndpoint ep, uint start, uint len)
     {
         SeqNum s = start;
@@ -585,6 +599,7 @@ internal static class ZeekModel
         ep.ZeekState == ZeekEndpointState.Established || (ep.ZeekState == ZeekEndpointState.Closed && ep.ZeekPreviousState == ZeekEndpointState.Established);
 
     /// <summary>CheckHistory: append the letter the first time its bit is seen; true when it had been seen.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static bool Check(FlowTable table, int slot, uint mask, char code, bool isOrig)
     {
         if (!isOrig)
@@ -602,6 +617,7 @@ internal static class ZeekModel
     }
 
     /// <summary>ScaledHistoryEntry: the letter at the 1st, 10th, 100th … occurrence.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void Scaled(FlowTable table, int slot, ref ushort counter, char code, bool isOrig)
     {
         if (counter == ushort.MaxValue)
@@ -615,6 +631,7 @@ internal static class ZeekModel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void Append(FlowTable table, int slot, char code, bool isOrig)
     {
         char c = isOrig || code == '^' ? code : char.ToLowerInvariant(code);
@@ -633,6 +650,7 @@ internal static class ZeekModel
     }
 
     /// <summary>The history string of a flow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     public static string History(FlowTable table, int slot)
     {
         ref FlowRecord flow = ref table[slot];

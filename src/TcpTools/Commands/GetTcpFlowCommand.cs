@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Management.Automation;
 using TcpTools.Engine.Capture;
 using TcpTools.Engine.Tracking;
@@ -99,6 +100,7 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
     /// <summary>Files are tracked in the time order of their first frames, whatever order they are given in.</summary>
     protected override bool ReadsFilesInTimeOrder => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     protected override void ProcessFile(CaptureFileSegmentReader reader)
     {
         var stopping = StopToken;
@@ -188,6 +190,7 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private void Drain()
     {
         var output = _tracker!.Output;

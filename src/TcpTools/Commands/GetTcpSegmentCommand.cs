@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Management.Automation;
 using TcpTools.Engine.Capture;
 
@@ -8,6 +9,7 @@ namespace TcpTools.Commands;
 [OutputType(typeof(TcpSegment))]
 public sealed class GetTcpSegmentCommand : CaptureFileCommandBase
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment: optimized at first call (see TcpTracker.Process)
     protected override void ProcessFile(CaptureFileSegmentReader reader)
     {
         var stopping = StopToken;
