@@ -5,13 +5,18 @@
 #   bench/run.sh decode [FILE]   engine decode (BenchmarkDotNet) + whole process vs tshark and tcpdump
 #   bench/run.sh flow [FILE]     tracker (BenchmarkDotNet), memory per flow with 1M flows, and whole-process
 #                                Get-TcpFlow vs tshark -q -z conv,tcp
+#   bench/run.sh pwsh [FILE]     Get-TcpFlow in real pwsh: whole process, and the first call of a session against
+#                                the warm ones, in the .NET-tool pwsh (.config/dotnet-tools.json, PowerShell as
+#                                IL) and in a copy with PowerShell precompiled as pwsh's own packages ship it,
+#                                each with the module as built and with its IL-only assemblies; beside the
+#                                tcptools host and tshark -q -z conv,tcp
 #
 # FILE defaults to bench/data/bench.pcap (make it with: sudo bench/make-capture.sh).
 # Needs: dotnet, hyperfine, tshark, tcpdump, capinfos. Output: bench/data/<suite>-*.md / BenchmarkDotNet.Artifacts.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
-SUITE=${1:?usage: bench/run.sh decode|flow [FILE]}
+SUITE=${1:?usage: bench/run.sh decode|flow|pwsh [FILE]}
 FILE=$(realpath "${2:-$HERE/data/bench.pcap}")
 [[ -r $FILE ]] || { echo "run.sh: no capture at $FILE (sudo bench/make-capture.sh)" >&2; exit 1; }
 for t in dotnet hyperfine tshark tcpdump capinfos; do
@@ -47,6 +52,44 @@ flow)
     timeout 3600 hyperfine --warmup 1 --runs 5 --export-markdown "$OUT/flow-peers.md" \
         -n "tcptools Get-TcpFlow | Out-Null" "$TCPTOOLS -Command \"Get-TcpFlow -Path $Q | Out-Null\"" \
         -n "tcptools Get-TcpFlow -TimeoutPolicy Zeek | Out-Null" "$TCPTOOLS -Command \"Get-TcpFlow -Path $Q -TimeoutPolicy Zeek | Out-Null\"" \
+        -n "tshark -q -z conv,tcp" "tshark -r $Q -q -z conv,tcp > /dev/null 2>&1"
+    ;;
+pwsh)
+    (cd "$ROOT" && dotnet tool restore >/dev/null)
+    TOOL=$(find "${NUGET_PACKAGES:-$HOME/.nuget/packages}/powershell/7.6.9/tools" -path '*unix/pwsh' -type f | head -1)
+    [[ -x $TOOL ]] || { echo "run.sh: no pwsh 7.6.9 tool in the NuGet cache (dotnet tool restore)" >&2; exit 1; }
+    # pwsh's own packages (deb, rpm, tar.gz, msi) ship PowerShell precompiled (ReadyToRun); the .NET tool ships IL.
+    # A copy of the tool with its PowerShell assemblies precompiled by the same crossgen2 stands for those packages.
+    R2R=$OUT/pwsh-r2r
+    if [[ ! -x $R2R/pwsh ]]; then
+        CG=$(find "${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.netcore.app.crossgen2.linux-x64" -name crossgen2 -type f | head -1)
+        FW=$(dirname "$(dotnet --list-runtimes | awk '/Microsoft.NETCore.App 10/ {gsub(/[\[\]]/, "", $3); print $3 "/" $2 "/x"}' | tail -1)")
+        rm -rf "$R2R"; cp -r "$(dirname "$TOOL")" "$R2R"
+        for a in System.Management.Automation Microsoft.PowerShell.Commands.Utility Microsoft.PowerShell.Commands.Management \
+                 Microsoft.PowerShell.ConsoleHost Microsoft.PowerShell.Security Newtonsoft.Json pwsh; do
+            "$CG" "$(dirname "$TOOL")/$a.dll" -o "$R2R/$a.dll" -r "$FW/*.dll" -r "$(dirname "$TOOL")/*.dll" \
+                --targetos:linux --targetarch:x64 -O >/dev/null
+        done
+    fi
+    MOD=$ROOT/out/TcpTools
+    # The module as built (its assemblies precompiled on linux-x64) against a copy with the IL-only assemblies.
+    IL=$OUT/module-il/TcpTools
+    rm -rf "$OUT/module-il"; mkdir -p "$OUT/module-il"; cp -r "$MOD" "$IL"
+    cp "$ROOT"/src/TcpTools/bin/Release/net8.0/{TcpTools,TcpTools.Engine,SharpPcap,PacketDotNet}.dll "$IL/"
+    for ps in "$TOOL" "$R2R/pwsh"; do
+        for mod in "$MOD" "$IL"; do
+            echo "== first and warm Get-TcpFlow in one session, 7 fresh sessions: $ps, module $mod"
+            for i in 1 2 3 4 5 6 7; do "$ps" -NoProfile -File "$HERE/pwsh-first-warm.ps1" -Path "$FILE" -Module "$mod"; done > "$OUT/first-warm.txt"
+            first=$(cut -d' ' -f1 "$OUT/first-warm.txt" | sort -n | sed -n 4p)
+            warm=$(cut -d' ' -f2 "$OUT/first-warm.txt" | sort -n | sed -n 4p)
+            echo "runs (first warm): $(tr '\n' ';' < "$OUT/first-warm.txt")"
+            echo "median first $first s, median warm $warm s, ratio $(awk "BEGIN {printf \"%.2f\", $first / $warm}")"
+        done
+    done
+    timeout 3600 hyperfine --warmup 1 --runs 5 --export-markdown "$OUT/pwsh-peers.md" \
+        -n "pwsh (.NET tool) Get-TcpFlow | Out-Null" "$TOOL -NoProfile -Command \"Import-Module $MOD; Get-TcpFlow -Path $Q | Out-Null\"" \
+        -n "pwsh (precompiled) Get-TcpFlow | Out-Null" "$R2R/pwsh -NoProfile -Command \"Import-Module $MOD; Get-TcpFlow -Path $Q | Out-Null\"" \
+        -n "tcptools Get-TcpFlow | Out-Null" "$TCPTOOLS -Command \"Get-TcpFlow -Path $Q | Out-Null\"" \
         -n "tshark -q -z conv,tcp" "tshark -r $Q -q -z conv,tcp > /dev/null 2>&1"
     ;;
 *)
