@@ -26,14 +26,14 @@ public sealed class TcpConnectionState
     private string? _communityId;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
-    private TcpConnectionState(in FlowRecord flow, string history, ZeekConnState connState, TcpCloseReason closeReason, TimeSpan msl)
+    private TcpConnectionState(in FlowRecord flow, AddressTextCache addressText, string history, ZeekConnState connState, TcpCloseReason closeReason, TimeSpan msl)
     {
         FlowKey key = flow.Key;
         IPVersion = key.IPVersion;
         _client = key.AddressA;
         _server = key.AddressB;
-        ClientAddress = key.AddressA.ToString();
-        ServerAddress = key.AddressB.ToString();
+        ClientAddress = addressText.Get(key.AddressA);
+        ServerAddress = addressText.Get(key.AddressB);
         ClientPort = key.PortA;
         ServerPort = key.PortB;
         ClientState = flow.Client.State;
@@ -79,7 +79,7 @@ public sealed class TcpConnectionState
     {
         ref FlowRecord flow = ref table[slot];
         string history = ZeekModel.History(table, slot);
-        return new TcpConnectionState(flow, history, ZeekModel.ConnState(ref flow, history), closeReason, msl);
+        return new TcpConnectionState(flow, table.AddressText, history, ZeekModel.ConnState(ref flow, history), closeReason, msl);
     }
 
     /// <summary>A stable id: the same connection in the same capture always gets the same one (4-tuple and first time).</summary>
@@ -234,7 +234,11 @@ public sealed class TcpConnectionState
         {
             hash = unchecked((hash ^ b) * 1099511628211UL);
         }
-        return "T" + hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+        return string.Create(17, hash, static (chars, h) =>
+        {
+            chars[0] = 'T';
+            h.TryFormat(chars[1..], out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
+        });
     }
 
     private string ComputeCommunityId()
