@@ -83,7 +83,9 @@ pwsh)
             first=$(cut -d' ' -f1 "$OUT/first-warm.txt" | sort -n | sed -n 4p)
             warm=$(cut -d' ' -f2 "$OUT/first-warm.txt" | sort -n | sed -n 4p)
             echo "runs (first warm): $(tr '\n' ';' < "$OUT/first-warm.txt")"
-            echo "median first $first s, median warm $warm s, ratio $(awk "BEGIN {printf \"%.2f\", $first / $warm}")"
+            # The ratio is taken in each session (this VM's speed drifts between sessions), then its median.
+            ratio=$(awk '{printf "%.3f\n", $1 / $2}' "$OUT/first-warm.txt" | sort -n | sed -n 4p)
+            echo "median first $first s, median warm $warm s, median of the sessions' first/warm ratios $ratio"
         done
     done
     timeout 3600 hyperfine --warmup 1 --runs 5 --export-markdown "$OUT/pwsh-peers.md" \
