@@ -62,7 +62,8 @@ BeforeAll {
             # A few short connections to web01, a flood of them to api01:8082. The client closes first: it waits.
             Healthy = @{ Filter = 'host web01'; Duration = 2.5; Limit = 50 }
             HealthyTraffic = 'web01:80 --count 40 --interval 0.5'
-            Faulty = @{ Filter = 'tcp'; Duration = 2.5; Limit = 50 }
+            # Connections open when the capture starts are named by their server port: 8082 is not a well-known one.
+            Faulty = @{ Filter = 'tcp'; Duration = 2.5; Limit = 50; ServerPort = 80, 8082 }
             FaultyTraffic = 'web01:80 --count 40 --interval 0.5', 'api01:8082 --count 3000 --interval 0.01'
         }
     )
