@@ -216,7 +216,9 @@ function Get-TcpLabSocket {
 function Remove-TcpLab {
     # Kills every process in the lab's namespaces, deletes them and the lab's files. Safe to call twice.
     param([Parameter(Mandatory)] $Lab)
-    foreach ($p in @($Lab.psobject.Properties['Processes'] | ForEach-Object { $_.Value })) {
+    # A stale lab rebuilt from its files has no Processes: its processes are found through the namespaces.
+    $started = $Lab.psobject.Properties['Processes']
+    foreach ($p in @(if ($started) { $started.Value })) {
         try { if (-not $p.HasExited) { $p.Kill($true) } } catch { }
     }
     foreach ($ns in @($Lab.Namespaces)) {
