@@ -75,11 +75,11 @@ public sealed class TcpConnectionState
         Id = ComputeId(key, flow.FirstNs);
     }
 
-    internal static TcpConnectionState Create(FlowTable table, int slot, TcpCloseReason closeReason, TimeSpan msl)
+    internal static TcpConnectionState Create(FlowTable table, int slot, AddressTextCache addressText, TcpCloseReason closeReason, TimeSpan msl)
     {
         ref FlowRecord flow = ref table[slot];
         string history = ZeekModel.History(table, slot);
-        return new TcpConnectionState(flow, table.AddressText, history, ZeekModel.ConnState(ref flow, history), closeReason, msl);
+        return new TcpConnectionState(flow, addressText, history, ZeekModel.ConnState(ref flow, history), closeReason, msl);
     }
 
     /// <summary>A stable id: the same connection in the same capture always gets the same one (4-tuple and first time).</summary>

@@ -10,7 +10,8 @@ namespace TcpTools.Engine.Decoding;
 /// </summary>
 internal sealed class AddressTextCache
 {
-    private const int Size = 256;
+    private const int IndexBits = 8;
+    private const int Size = 1 << IndexBits;
     private readonly IPAddressValue[] _addresses = new IPAddressValue[Size];
     private readonly string?[] _texts = new string?[Size];
 
@@ -19,7 +20,7 @@ internal sealed class AddressTextCache
     {
         // Fibonacci hashing of both halves: neighbouring addresses land in different entries.
         ulong mixed = (address.Low ^ (address.High * 0x9E37_79B9_7F4A_7C15UL)) * 0x9E37_79B9_7F4A_7C15UL;
-        int i = (int)(mixed >> 56);
+        int i = (int)(mixed >> (64 - IndexBits));
         string? text = _texts[i];
         if (text is not null && _addresses[i].Equals(address))
         {

@@ -35,10 +35,6 @@ internal sealed class FlowTable
     private uint[] _index;
     private int _mask;
     private readonly Dictionary<int, string> _historyOverflow = new();
-
-    /// <summary>The text of the addresses of flows written lately, shared by the objects written for them.</summary>
-    public AddressTextCache AddressText { get; } = new();
-
     public FlowTable(int initialCapacity = 1024)
     {
         int size = 16;

@@ -22,6 +22,8 @@ public sealed class TcpTracker
     private const int EvictionSample = 8;
 
     private readonly FlowTable _table = new();
+    // The text of the addresses of flows written lately, shared by the objects written for them.
+    private readonly AddressTextCache _addressText = new();
     private readonly long _twoMslNs;
     private long _clock = long.MinValue;
     private int _sweepCursor;
@@ -398,7 +400,7 @@ public sealed class TcpTracker
         return closed && ((flow.Client.Facts | flow.Server.Facts) & EndpointFacts.SentFin) != 0 ? TcpCloseReason.Fin : TcpCloseReason.Open;
     }
 
-    private TcpConnectionState Snapshot(int slot, TcpCloseReason reason) => TcpConnectionState.Create(_table, slot, reason, Options.Msl);
+    private TcpConnectionState Snapshot(int slot, TcpCloseReason reason) => TcpConnectionState.Create(_table, slot, _addressText, reason, Options.Msl);
 
     /// <summary>
     /// Visits a few slots per segment and finishes flows whose time is up: expiry in amortised O(1). It reads the
