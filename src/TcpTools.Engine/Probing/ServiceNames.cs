@@ -116,19 +116,6 @@ public static class ServiceNames
         return s_byName.TryGetValue(name, out port) || s_system.Value.TryGetValue(name, out port);
     }
 
-    /// <summary>The name people know a port by (the first one in the table), or null.</summary>
-    public static string? NameOf(ushort port)
-    {
-        foreach (var (name, p, _) in s_table)
-        {
-            if (p == port)
-            {
-                return name;
-            }
-        }
-        return null;
-    }
-
     /// <summary>
     /// The services file's TCP entries: "name port/tcp [aliases] [# comment]". Missing or unreadable means none:
     /// the built-in table still answers.

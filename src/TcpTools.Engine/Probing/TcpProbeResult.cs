@@ -77,5 +77,8 @@ public sealed class TcpProbeResult
 
     public bool IsOpen => Status == TcpProbeStatus.Open;
 
-    public override string ToString() => $"{EndPointText.Format(Address, Port, IPAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 6 : 4)} {Status} ({Reason})";
+    /// <summary>The probed endpoint as people write it (198.18.0.10:443, [fd00:198:18::10]:443).</summary>
+    internal string EndPoint => EndPointText.Format(Address, Port, IPAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 6 : 4);
+
+    public override string ToString() => $"{EndPoint} {Status} ({Reason})";
 }

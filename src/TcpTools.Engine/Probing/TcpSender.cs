@@ -48,13 +48,14 @@ public sealed class TcpSender : IDisposable
         ref readonly DecodedTcp d = ref segment.Decoded;
         var frame = segment.Frame.Span;
         int ipLength = Math.Min(d.IPLength > 0 ? d.IPLength : frame.Length - d.IPOffset, frame.Length - d.IPOffset);
-        var (channel, mac, _) = _paths.For(segment.DestinationIPAddress);
+        IPAddress destination = segment.DestinationIPAddress;
+        var (channel, mac, _) = _paths.For(destination);
         // Drain what the capture already holds, so an old segment is not taken for the answer.
         while (channel.Capture.TryReadNextFrame(out _, out _, 0))
         {
         }
         frame.Slice(d.IPOffset, ipLength).CopyTo(_buffer.AsSpan(14));
-        channel.SendIPPacket(_buffer, ipLength, segment.SourceIPAddress, segment.DestinationIPAddress, mac);
+        channel.SendIPPacket(_buffer, ipLength, segment.SourceIPAddress, destination, mac);
         if (wait <= TimeSpan.Zero)
         {
             return null;

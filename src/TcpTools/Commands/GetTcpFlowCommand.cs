@@ -199,8 +199,8 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         {
             var flow = output.Dequeue();
             // -State asks for endpoints, not the connection's one word: a server in CLOSE_WAIT whose client is in
-            // FIN_WAIT_2 is a CloseWait connection to the person who asks.
-            if (states is null || Array.IndexOf(states, flow.ClientState) >= 0 || Array.IndexOf(states, flow.ServerState) >= 0 || Array.IndexOf(states, flow.State) >= 0)
+            // FIN_WAIT_2 is a CloseWait connection to the person who asks. (State is always one of the two.)
+            if (states is null || Array.IndexOf(states, flow.ClientState) >= 0 || Array.IndexOf(states, flow.ServerState) >= 0)
             {
                 WriteObject(flow);
             }

@@ -331,7 +331,7 @@ public sealed class ProbeTargetTransformationAttribute : ArgumentTransformationA
             case IPAddress ip:
                 return ip.ToString();
             case TcpProbeResult r:
-                return r.IPAddress.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{r.Address}]:{r.Port}" : $"{r.Address}:{r.Port}";
+                return r.EndPoint;
         }
         var wrapped = item as PSObject ?? PSObject.AsPSObject(item);
         foreach (string name in s_hostProperties)
