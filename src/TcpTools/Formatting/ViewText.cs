@@ -1,0 +1,80 @@
+using System;
+using System.Globalization;
+using System.Management.Automation;
+
+namespace TcpTools.Formatting;
+
+/// <summary>
+/// The column text of TcpTools' table views (TcpTools.format.ps1xml), shared by the views of live and of deserialized
+/// objects. Values come in as PowerShell hands them over (numbers, text, or deserialized copies of them) and are read
+/// as PowerShell's own casts read them; numbers are written in the current culture, as the -f operator writes them.
+/// </summary>
+public static class ViewText
+{
+    private const char Ellipsis = '\u2026';
+
+    /// <summary>The value as text, its start cut off to fit <paramref name="width"/> (endpoints: the port stays).</summary>
+    public static string ElideLeft(object? value, int width)
+    {
+        string text = LanguagePrimitives.ConvertTo<string>(value) ?? "";
+        return text.Length > width ? Ellipsis + text.Substring(text.Length - (width - 1)) : text;
+    }
+
+    /// <summary>The value as text, its end cut off to fit <paramref name="width"/> (history: the start matters most).</summary>
+    public static string ElideRight(object? value, int width)
+    {
+        string text = LanguagePrimitives.ConvertTo<string>(value) ?? "";
+        return text.Length > width ? text.Substring(0, width - 1) + Ellipsis : text;
+    }
+
+    /// <summary>Packet counts as client/server: exact below 100,000 each, else shortened (12k, 1.5M, 2.0G).</summary>
+    public static string Packets(object? client, object? server)
+    {
+        double c = Number(client), s = Number(server);
+        return c < 1e5 && s < 1e5 ? Pair(c, s) : Pair(ShortPackets(c), ShortPackets(s));
+    }
+
+    /// <summary>Byte counts as client/server: exact while the pair fits 15 characters, else shortened (1.5M, 2.0G, 1.0T).</summary>
+    public static string Bytes(object? client, object? server)
+    {
+        double c = Number(client), s = Number(server);
+        string exact = Pair(c, s);
+        return exact.Length <= 15 ? exact : Pair(ShortBytes(c), ShortBytes(s));
+    }
+
+    /// <summary>Seconds as the shortest readable span: 1.2ms, 3.500s, 4m05s, 2h03m, 5d04h.</summary>
+    public static string Duration(object? seconds)
+    {
+        double d = Number(seconds);
+        return d switch
+        {
+            < 1 => Format("{0:0.0}ms", d * 1e3),
+            < 60 => Format("{0:0.000}s", d),
+            < 3600 => Format("{0}m{1:00}s", Math.Floor(d / 60), Math.Floor(d % 60)),
+            < 360000 => Format("{0}h{1:00}m", Math.Floor(d / 3600), Math.Floor(d % 3600 / 60)),
+            _ => Format("{0}d{1:00}h", Math.Floor(d / 86400), Math.Floor(d % 86400 / 3600)),
+        };
+    }
+
+    private static double Number(object? value) => LanguagePrimitives.ConvertTo<double>(value);
+
+    private static string Pair(object client, object server) => Format("{0}/{1}", client, server);
+
+    private static string ShortPackets(double v) => v switch
+    {
+        < 1e5 => Format("{0}", v),
+        < 1e6 => Format("{0:0}k", v / 1e3),
+        < 1e9 => Format("{0:0.0}M", v / 1e6),
+        _ => Format("{0:0.0}G", v / 1e9),
+    };
+
+    private static string ShortBytes(double v) => v switch
+    {
+        < 1e6 => Format("{0}", v),
+        < 1e9 => Format("{0:0.0}M", v / 1e6),
+        < 1e12 => Format("{0:0.0}G", v / 1e9),
+        _ => Format("{0:0.0}T", v / 1e12),
+    };
+
+    private static string Format(string format, params object[] args) => string.Format(CultureInfo.CurrentCulture, format, args);
+}
