@@ -109,14 +109,15 @@ function ShouldHaveTcpState($ActualValue, $ExpectedValue, [switch] $Negate, [str
 }
 
 function RegisterShouldOperators {
-    # Pester keeps its operators in its own module state; registering the same test twice is a no-op there.
+    # Pester keeps its operators in its own module state, for the whole session.
     if (-not (Get-Command -Name Add-ShouldOperator -Module Pester -ErrorAction Ignore)) { return }
     $known = @(Get-ShouldOperator | ForEach-Object Name)
     foreach ($op in @(
             @{ Name = 'BeListening'; Test = ${function:ShouldBeListening}; InternalName = 'ShouldBeListening' }
             @{ Name = 'HaveTcpState'; Test = ${function:ShouldHaveTcpState}; InternalName = 'ShouldHaveTcpState' })) {
         if ($op.Name -in $known) {
-            # Registered by an earlier import of this module: Pester refuses a second test under the same name.
+            # Registered by an earlier import of this module. Pester accepts the same test again but refuses a
+            # different one under the same name (a newer TcpTools imported with -Force): the first one stays.
             continue
         }
         try {
@@ -194,23 +195,22 @@ function Invoke-TcpCommand {
                 [pscustomobject]@{ Version = if ($m) { "$($m.Version)" } else { $null }; ModulePath = $env:PSModulePath }
             })
         foreach ($e in @($probeErrors)) { $PSCmdlet.WriteError($e) }
-        $ready = foreach ($s in $sessions) {
-            $answer = $found | Where-Object { $_.RunspaceId -eq $s.Runspace.InstanceId } | Select-Object -First 1
-            if ($null -eq $answer) { continue }
-            if ($null -eq $answer.Version) {
-                $message = "$($s.ComputerName): TcpTools is not installed there (no TcpTools module in its PSModulePath: $($answer.ModulePath)). Install it there with 'Install-PSResource TcpTools', or copy the module folder into one of those folders."
-                $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
-                        [System.InvalidOperationException]::new($message), 'TcpToolsNotInstalled', 'NotInstalled', $s.ComputerName))
-                continue
-            }
-            $mine = $MyInvocation.MyCommand.Module.Version
-            if ([version]$answer.Version -ne $mine) {
-                Write-Warning "$($s.ComputerName) has TcpTools $($answer.Version), this session ${mine}: objects and parameters may differ."
-            }
-            $s
-        }
-        if (-not $ready) { return }
-        $ready = @($ready)
+        $mine = $MyInvocation.MyCommand.Module.Version
+        $ready = @(foreach ($s in $sessions) {
+                $answer = $found | Where-Object { $_.RunspaceId -eq $s.Runspace.InstanceId } | Select-Object -First 1
+                if ($null -eq $answer) { continue }
+                if ($null -eq $answer.Version) {
+                    $message = "$($s.ComputerName): TcpTools is not installed there (no TcpTools module in its PSModulePath: $($answer.ModulePath)). Install it there with 'Install-PSResource TcpTools', or copy the module folder into one of those folders."
+                    $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
+                            [System.InvalidOperationException]::new($message), 'TcpToolsNotInstalled', 'NotInstalled', $s.ComputerName))
+                    continue
+                }
+                if ([version]$answer.Version -ne $mine) {
+                    Write-Warning "$($s.ComputerName) has TcpTools $($answer.Version), this session ${mine}: objects and parameters may differ."
+                }
+                $s
+            })
+        if ($ready.Count -eq 0) { return }
         $importErrors = $null
         Invoke-Command -Session $ready -ScriptBlock { Import-Module TcpTools -ErrorAction Stop } -ErrorVariable importErrors -ErrorAction SilentlyContinue
         foreach ($e in @($importErrors)) { $PSCmdlet.WriteError($e) }
