@@ -5,17 +5,24 @@
     compilation on every thread (the background tier-up included), GC pauses and collections, beside the call's
     wall time. -EngineOnly runs the engine's read-and-track loop alone (compiled here with Add-Type, before the
     first call), without PowerShell's pipeline, to tell the engine's own first-run cost from PowerShell's.
+    -FirstWarm prints one line "FIRST WARM" in seconds instead, WARM being the fastest call after the first;
+    bench/run.sh pwsh runs it in fresh sessions and takes the medians.
 .EXAMPLE
     pwsh -NoProfile -File bench/pwsh-first-call-breakdown.ps1 -Path bench/data/bench.pcap -Module ./out/TcpTools
 .EXAMPLE
     pwsh -NoProfile -File bench/pwsh-first-call-breakdown.ps1 -Path bench/data/bench.pcap -Module ./out/TcpTools -EngineOnly
+.EXAMPLE
+    pwsh -NoProfile -File bench/pwsh-first-call-breakdown.ps1 -Path bench/data/bench.pcap -Module ./out/TcpTools -FirstWarm
 #>
 param(
     [Parameter(Mandatory)][string] $Path,
     [Parameter(Mandatory)][string] $Module,
     [int] $Calls = 5,
-    [switch] $EngineOnly
+    [switch] $EngineOnly,
+    [switch] $FirstWarm
 )
+# A module that does not load, or a call that fails, must not be timed as if it ran.
+$ErrorActionPreference = 'Stop'
 Import-Module $Module
 $Path = (Resolve-Path $Path).Path
 if ($EngineOnly) {
@@ -42,6 +49,11 @@ public static class TcpToolsEngineLoop
     $call = { $null = [TcpToolsEngineLoop]::Run($Path) }
 } else {
     $call = { Get-TcpFlow -Path $Path | Out-Null }
+}
+if ($FirstWarm) {
+    $times = foreach ($i in 1..$Calls) { (Measure-Command $call).TotalSeconds }
+    '{0:0.000} {1:0.000}' -f $times[0], ($times[1..($Calls - 1)] | Measure-Object -Minimum).Minimum
+    return
 }
 foreach ($i in 1..$Calls) {
     $jitHere = [System.Runtime.JitInfo]::GetCompilationTime($true)

@@ -55,21 +55,22 @@ flow)
         -n "tshark -q -z conv,tcp" "tshark -r $Q -q -z conv,tcp > /dev/null 2>&1"
     ;;
 pwsh)
-    (cd "$ROOT" && dotnet tool restore >/dev/null)
-    TOOL=$(find "${NUGET_PACKAGES:-$HOME/.nuget/packages}/powershell/7.6.9/tools" -path '*unix/pwsh' -type f | head -1)
-    [[ -x $TOOL ]] || { echo "run.sh: no pwsh 7.6.9 tool in the NuGet cache (dotnet tool restore)" >&2; exit 1; }
+    # The pwsh that .config/dotnet-tools.json pins, run from its own folder (as the tool's launcher would find it).
+    TOOL="$(cd "$ROOT" && dotnet tool restore >/dev/null && dotnet tool run pwsh -NoProfile -Command '$PSHOME')/pwsh" ||
+        { echo "run.sh: the pinned pwsh does not run (dotnet tool restore)" >&2; exit 1; }
     # pwsh's own packages (deb, rpm, tar.gz, msi) ship PowerShell precompiled (ReadyToRun); the .NET tool ships IL.
     # A copy of the tool with its PowerShell assemblies precompiled by the same crossgen2 stands for those packages.
     R2R=$OUT/pwsh-r2r
-    if [[ ! -x $R2R/pwsh ]]; then
+    if [[ ! -x $R2R/pwsh ]]; then # made once, in a scratch folder that becomes $R2R only when every image compiled
         CG=$(find "${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.netcore.app.crossgen2.linux-x64" -name crossgen2 -type f | head -1)
         FW=$(dirname "$(dotnet --list-runtimes | awk '/Microsoft.NETCore.App 10/ {gsub(/[\[\]]/, "", $3); print $3 "/" $2 "/x"}' | tail -1)")
-        rm -rf "$R2R"; cp -r "$(dirname "$TOOL")" "$R2R"
+        rm -rf "$R2R" "$R2R.tmp"; cp -r "$(dirname "$TOOL")" "$R2R.tmp"
         for a in System.Management.Automation Microsoft.PowerShell.Commands.Utility Microsoft.PowerShell.Commands.Management \
                  Microsoft.PowerShell.ConsoleHost Microsoft.PowerShell.Security Newtonsoft.Json pwsh; do
-            "$CG" "$(dirname "$TOOL")/$a.dll" -o "$R2R/$a.dll" -r "$FW/*.dll" -r "$(dirname "$TOOL")/*.dll" \
+            "$CG" "$(dirname "$TOOL")/$a.dll" -o "$R2R.tmp/$a.dll" -r "$FW/*.dll" -r "$(dirname "$TOOL")/*.dll" \
                 --targetos:linux --targetarch:x64 -O >/dev/null
         done
+        mv "$R2R.tmp" "$R2R"
     fi
     MOD=$ROOT/out/TcpTools
     # The module as built (its assemblies precompiled on linux-x64) against a copy with the IL-only assemblies.
@@ -79,7 +80,7 @@ pwsh)
     for ps in "$TOOL" "$R2R/pwsh"; do
         for mod in "$MOD" "$IL"; do
             echo "== first and warm Get-TcpFlow in one session, 7 fresh sessions: $ps, module $mod"
-            for i in 1 2 3 4 5 6 7; do "$ps" -NoProfile -File "$HERE/pwsh-first-warm.ps1" -Path "$FILE" -Module "$mod"; done > "$OUT/first-warm.txt"
+            for i in 1 2 3 4 5 6 7; do "$ps" -NoProfile -File "$HERE/pwsh-first-call-breakdown.ps1" -FirstWarm -Path "$FILE" -Module "$mod"; done > "$OUT/first-warm.txt"
             first=$(cut -d' ' -f1 "$OUT/first-warm.txt" | sort -n | sed -n 4p)
             warm=$(cut -d' ' -f2 "$OUT/first-warm.txt" | sort -n | sed -n 4p)
             echo "runs (first warm): $(tr '\n' ';' < "$OUT/first-warm.txt")"
