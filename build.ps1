@@ -37,11 +37,20 @@ try {
         dotnet clean TcpTools.sln -c $Configuration -nologo -v q
         if ($LASTEXITCODE) { throw "dotnet clean failed ($LASTEXITCODE)" }
     }
-    dotnet build TcpTools.sln -c $Configuration -nologo
-    if ($LASTEXITCODE) { throw "dotnet build failed ($LASTEXITCODE)" }
-    if ($Test) {
-        if ($IsLinux) { bash tests/run.sh } else { dotnet test TcpTools.sln -c $Configuration --no-build -nologo }
+    if ($Test -and $IsLinux) {
+        # tests/run.sh builds (in this configuration) before it tests.
+        $saved = $env:TCPTOOLS_CONFIGURATION
+        $env:TCPTOOLS_CONFIGURATION = $Configuration
+        try { bash tests/run.sh } finally { $env:TCPTOOLS_CONFIGURATION = $saved }
         if ($LASTEXITCODE) { throw "tests failed ($LASTEXITCODE)" }
+    }
+    else {
+        dotnet build TcpTools.sln -c $Configuration -nologo
+        if ($LASTEXITCODE) { throw "dotnet build failed ($LASTEXITCODE)" }
+        if ($Test) {
+            dotnet test TcpTools.sln -c $Configuration --no-build -nologo
+            if ($LASTEXITCODE) { throw "tests failed ($LASTEXITCODE)" }
+        }
     }
     if ($Package) {
         dotnet pack tools/Package/TcpTools.Package.csproj -c $Configuration -o out -nologo

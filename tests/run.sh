@@ -33,14 +33,16 @@ fi
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-# One build first, then the test projects one after another (two cores: no parallel builds).
-dotnet build TcpTools.sln -c Release -nologo -v q
+# One build first, then the test projects one after another (two cores: no parallel builds). ./build.ps1 -Test passes
+# its -Configuration in TCPTOOLS_CONFIGURATION.
+config=${TCPTOOLS_CONFIGURATION:-Release}
+dotnet build TcpTools.sln -c "$config" -nologo -v q
 build=$?
 if [ $build -ne 0 ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-dotnet test TcpTools.sln -c Release --no-build -nologo -v q -m:1 \
+dotnet test TcpTools.sln -c "$config" --no-build -nologo -v q -m:1 \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
 status=$?
 

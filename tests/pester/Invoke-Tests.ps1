@@ -13,7 +13,6 @@
 [CmdletBinding()]
 param(
     # The Pester version to run under: one that tests/pester/Pester.proj downloads.
-    [ValidateSet('5.7.1', '6.2.0')]
     [string] $PesterVersion = '5.7.1',
     # Test files or folders; by default tests/pester and examples/.
     [string[]] $Path,
@@ -38,7 +37,7 @@ if (-not (Test-Path $module)) {
     throw "The module is not built ($module): run 'dotnet build TcpTools.sln -c Release' or ./build.ps1."
 }
 $env:PSModulePath = (Join-Path $root 'out') + [IO.Path]::PathSeparator + $env:PSModulePath
-Import-Module $pester -RequiredVersion ($PesterVersion -replace '-.*$') -Force
+Import-Module $pester -Force
 
 $config = New-PesterConfiguration
 $config.Run.Path = if ($Path) { $Path } else { @((Join-Path $root 'tests' 'pester'), (Join-Path $root 'examples')) | Where-Object { Test-Path $_ } }
