@@ -14,6 +14,8 @@ confirm what the messages say. About 45 s. Needs root (skips with the reason oth
 #>
 
 BeforeAll {
+    # Restored by AfterAll: the next test file finds the PSModulePath this one was given.
+    $savedModulePath = $env:PSModulePath
     $root = (Resolve-Path "$PSScriptRoot/../..").Path
     Import-Module (Join-Path $PSScriptRoot 'lab' 'TcpLab.psm1') -Force
     $here = Join-Path $PSScriptRoot 'examples-lab'
@@ -25,10 +27,8 @@ BeforeAll {
     if ($out -notin ($env:PSModulePath -split [IO.Path]::PathSeparator)) {
         $env:PSModulePath = $out + [IO.Path]::PathSeparator + $env:PSModulePath
     }
-    # The child imports the Pester this file runs under, from the NuGet cache as Invoke-Tests.ps1 does.
-    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget' 'packages' }
-    $pester = Join-Path $packages 'pester' "$((Get-Module Pester).Version)" 'tools' 'Pester.psd1'
-    if (-not (Test-Path $pester)) { $pester = Join-Path (Get-Module Pester).ModuleBase 'Pester.psd1' }
+    # The child imports the Pester this file runs under.
+    $pester = Join-Path (Get-Module Pester).ModuleBase 'Pester.psd1'
 
     # Each check, the data of its healthy and its faulty run, and the traffic the client makes during each run
     # (lab-client.py arguments: targets, --count rounds one --interval apart, --hold seconds per connection).
@@ -73,7 +73,7 @@ BeforeAll {
         $p = Start-TcpLabProcess -Lab $lab -HostName $HostName -FilePath $python -ArgumentList (@($Script, '--max-seconds', '180') + $Arguments) -Seconds 190
         $line = $p.StandardOutput.ReadLineAsync()
         if (-not $line.Wait(10000) -or $line.Result -ne 'ready') {
-            throw "$Script on $HostName did not start: $(if ($p.HasExited) { $p.StandardError.ReadToEnd() })"
+            throw "$Script on $HostName did not start: $(Get-Content $p.ErrorLog -Raw -ErrorAction Ignore)"
         }
     }
 
@@ -180,6 +180,7 @@ BeforeAll {
 
 AfterAll {
     if ($lab) { Remove-TcpLab -Lab $lab }
+    $env:PSModulePath = $savedModulePath
 }
 
 Describe 'ServiceListening.Tests.ps1' {

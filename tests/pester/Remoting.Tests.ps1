@@ -66,7 +66,7 @@ BeforeAll {
 }
 
 AfterAll {
-    # sshd first (with its sessions): ip netns del does not stop what runs inside, it only drops the name.
+    # sshd and its sessions first (they left sshd's process group, and /run/sshd may be ours), then the hosts.
     if ($lab) {
         Stop-TcpLabSsh -Lab $lab
         Remove-TcpLab -Lab $lab

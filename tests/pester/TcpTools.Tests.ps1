@@ -78,11 +78,6 @@ Describe 'New-TcpSegment' {
     }
 }
 
-BeforeDiscovery {
-    # -Skip is decided at discovery: probing needs root (raw sockets and pcap).
-    $isRoot = $IsLinux -and (& id -u) -eq '0'
-}
-
 Describe 'Send-TcpSyn' {
     It 'finds a listening loopback port open and a closed one closed' {
         if (-not ($IsLinux -and (& id -u) -eq '0')) {

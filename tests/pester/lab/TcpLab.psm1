@@ -139,7 +139,9 @@ function Start-TcpLabProcess {
     <#
     .SYNOPSIS
         Starts a program inside a lab host's namespace, bounded by -Seconds (coreutils timeout kills it), and
-        tracks it for Remove-TcpLab. Standard output and error go to files in the lab directory.
+        tracks it for Remove-TcpLab. Standard output is a pipe (read it: servers print "ready"); standard error
+        goes to a file in the lab directory, named by the process's ErrorLog property, so a chatty program can
+        never fill a pipe nobody reads and stall.
     #>
     param(
         [Parameter(Mandatory)] $Lab,
@@ -151,16 +153,18 @@ function Start-TcpLabProcess {
     )
     $h = $Lab.Hosts[$HostName]
     if (-not $h) { throw "The lab has no host '$HostName'." }
+    $errorLog = Join-Path $Lab.Directory ('{0}-{1}-{2}.stderr' -f $HostName, [IO.Path]::GetFileNameWithoutExtension($FilePath), [guid]::NewGuid().ToString('n').Substring(0, 8))
     $psi = [System.Diagnostics.ProcessStartInfo]::new('ip')
-    foreach ($a in @('netns', 'exec', $h.Namespace, 'timeout', '-k', '5', "$Seconds", $FilePath) + $ArgumentList) { $psi.ArgumentList.Add($a) }
+    $wrapped = @('netns', 'exec', $h.Namespace, 'sh', '-c', 'exec 2>"$0"; exec "$@"', $errorLog, 'timeout', '-k', '5', "$Seconds", $FilePath) + $ArgumentList
+    foreach ($a in $wrapped) { $psi.ArgumentList.Add($a) }
     $psi.UseShellExecute = $false
     $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
+    # A pipe nobody writes: the program never reads the terminal.
     $psi.RedirectStandardInput = $true
     foreach ($k in $Environment.Keys) { $psi.Environment[$k] = "$($Environment[$k])" }
     $process = [System.Diagnostics.Process]::Start($psi)
     $Lab.Processes.Add($process)
-    $process
+    Add-Member -InputObject $process -NotePropertyName ErrorLog -NotePropertyValue $errorLog -PassThru
 }
 
 function Invoke-TcpLabPwsh {
