@@ -77,30 +77,38 @@ public class TrackerPropertyTests
         Gen.Select(Gen.Bool, Gen.Byte, Gen.UInt[0, 20], Gen.UInt[0, 20], Gen.Int[0, 3])
             .Select((fromClient, flags, seq, ack, len) => new Seg(fromClient, (TcpFlags)flags, 1000 + seq, 1000 + ack, len)).List[0, 60];
 
-    [Fact]
-    public void Perturbed_conversations_never_throw_or_reach_an_impossible_state()
+    [Theory]
+    [InlineData(TcpStateEvidence.Receipt)]
+    [InlineData(TcpStateEvidence.Answer)]
+    public void Perturbed_conversations_never_throw_or_reach_an_impossible_state(TcpStateEvidence evidence)
     {
-        Perturbed(s_conversation).Sample(segs => Run(segs, new TcpTrackerOptions()), iter: 3000);
+        Perturbed(s_conversation).Sample(segs => Run(segs, new TcpTrackerOptions { StateEvidence = evidence }), iter: 3000);
     }
 
-    [Fact]
-    public void Perturbed_conversations_under_zeek_timers_and_a_tiny_table_stay_sound()
+    [Theory]
+    [InlineData(TcpStateEvidence.Receipt)]
+    [InlineData(TcpStateEvidence.Answer)]
+    public void Perturbed_conversations_under_zeek_timers_and_a_tiny_table_stay_sound(TcpStateEvidence evidence)
     {
-        Perturbed(s_conversation).Sample(segs => Run(segs, new TcpTrackerOptions { TimeoutPolicy = TcpTimeoutPolicy.Zeek, MaxFlows = 1, Msl = TimeSpan.FromMilliseconds(3) }), iter: 2000);
+        Perturbed(s_conversation).Sample(segs => Run(segs, new TcpTrackerOptions { StateEvidence = evidence, TimeoutPolicy = TcpTimeoutPolicy.Zeek, MaxFlows = 1, Msl = TimeSpan.FromMilliseconds(3) }), iter: 2000);
     }
 
-    [Fact]
-    public void Random_segments_with_any_flags_never_throw_or_reach_an_impossible_state()
+    [Theory]
+    [InlineData(TcpStateEvidence.Receipt)]
+    [InlineData(TcpStateEvidence.Answer)]
+    public void Random_segments_with_any_flags_never_throw_or_reach_an_impossible_state(TcpStateEvidence evidence)
     {
-        s_noise.Sample(segs => Run(segs, new TcpTrackerOptions()), iter: 3000);
+        s_noise.Sample(segs => Run(segs, new TcpTrackerOptions { StateEvidence = evidence }), iter: 3000);
     }
 
-    [Fact]
-    public void An_unperturbed_conversation_always_ends_where_the_rfc_says()
+    [Theory]
+    [InlineData(TcpStateEvidence.Receipt)]
+    [InlineData(TcpStateEvidence.Answer)]
+    public void An_unperturbed_conversation_always_ends_where_the_rfc_says(TcpStateEvidence evidence)
     {
         s_conversation.Sample(segs =>
         {
-            var c = Feed(segs, new TcpTrackerOptions());
+            var c = Feed(segs, new TcpTrackerOptions { StateEvidence = evidence });
             var f = c.Current;
             var last = segs[^1];
             bool simultaneous = (segs[^3].Flags & TcpFlags.Fin) != 0 && (segs[^4].Flags & TcpFlags.Fin) != 0;
@@ -120,7 +128,7 @@ public class TrackerPropertyTests
         var all = c.Complete();
         foreach (var f in all)
         {
-            Sound(f);
+            Sound(f, options.StateEvidence);
         }
         Assert.Equal(segs.Count, all.Sum(f => f.Packets));
         Assert.Equal(0, c.Tracker.FlowCount);
@@ -143,7 +151,7 @@ public class TrackerPropertyTests
             {
                 foreach (var f in c.Tracker.Current())
                 {
-                    Sound(f);
+                    Sound(f, options.StateEvidence);
                 }
             }
         }
@@ -151,20 +159,25 @@ public class TrackerPropertyTests
     }
 
     /// <summary>What no sequence of segments can produce.</summary>
-    private static void Sound(TcpConnectionState f)
+    private static void Sound(TcpConnectionState f, TcpStateEvidence evidence)
     {
         Assert.True(Enum.IsDefined(f.ClientState) && Enum.IsDefined(f.ServerState) && Enum.IsDefined(f.ConnState));
         Assert.NotEqual(TcpState.Listen, f.ClientState);
         Assert.NotEqual(TcpState.Listen, f.ServerState);
         Assert.Equal(Rank(f.ClientState) >= Rank(f.ServerState) ? f.ClientState : f.ServerState, f.State);
-        // TIME_WAIT means both FINs were exchanged and acknowledged: the peer has nothing left but TIME_WAIT or CLOSED.
+        // TIME_WAIT means both FINs were exchanged and this side's was acknowledged. Its ACK of the peer's FIN is the
+        // peer's evidence: on the answer, the peer has nothing left but TIME_WAIT or CLOSED; on receipt, the peer may
+        // still wait for that ACK (LAST_ACK, or CLOSING after a simultaneous close).
+        var afterTimeWait = evidence == TcpStateEvidence.Answer
+            ? new[] { TcpState.TimeWait, TcpState.Closed }
+            : new[] { TcpState.TimeWait, TcpState.Closed, TcpState.LastAck, TcpState.Closing };
         if (f.ClientState == TcpState.TimeWait)
         {
-            Assert.Contains(f.ServerState, new[] { TcpState.TimeWait, TcpState.Closed });
+            Assert.Contains(f.ServerState, afterTimeWait);
         }
         if (f.ServerState == TcpState.TimeWait)
         {
-            Assert.Contains(f.ClientState, new[] { TcpState.TimeWait, TcpState.Closed });
+            Assert.Contains(f.ClientState, afterTimeWait);
         }
         // ESTABLISHED means the peer acknowledged this side's SYN, so the peer is past SYN_SENT and not yet closed.
         if (f.ClientState == TcpState.Established)

@@ -14,18 +14,33 @@ public class TrackerStateTests
         Assert.Equal((client, server), (f.ClientState, f.ServerState));
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Three_way_handshake_step_by_step(bool ipv6)
+    private const TcpStateEvidence Receipt = TcpStateEvidence.Receipt;
+    private const TcpStateEvidence Answer = TcpStateEvidence.Answer;
+
+    private static TcpTrackerOptions With(TcpStateEvidence evidence) => new() { StateEvidence = evidence };
+
+    /// <summary>The states expected on receipt (the default) or on the receiver's answer.</summary>
+    private static void States(Conversation c, TcpStateEvidence evidence, (TcpState Client, TcpState Server) onReceipt, (TcpState Client, TcpState Server) onAnswer)
     {
-        var c = new Conversation(ipv6: ipv6);
+        var (client, server) = evidence == Receipt ? onReceipt : onAnswer;
+        States(c, client, server);
+    }
+
+    [Theory]
+    [InlineData(false, Receipt)]
+    [InlineData(true, Receipt)]
+    [InlineData(false, Answer)]
+    [InlineData(true, Answer)]
+    public void Three_way_handshake_step_by_step(bool ipv6, TcpStateEvidence evidence)
+    {
+        var c = new Conversation(With(evidence), ipv6: ipv6);
         c.C(S, 1000);
-        States(c, TcpState.SynSent, TcpState.Closed); // the server shows nothing until it answers
+        States(c, TcpState.SynSent, TcpState.Closed); // the server shows nothing until it answers (listening or not)
         Assert.Equal(TcpState.SynSent, c.Current.State);
         c.Sv(SA, 5000, 1001);
-        States(c, TcpState.SynSent, TcpState.SynReceived); // the client is ESTABLISHED only once it ACKs the SYN-ACK
-        Assert.Equal(TcpState.SynReceived, c.Current.State);
+        // SYN_SENT + an acceptable SYN-ACK is ESTABLISHED on receipt; on the answer, once the client ACKs it.
+        States(c, evidence, (TcpState.Established, TcpState.SynReceived), (TcpState.SynSent, TcpState.SynReceived));
+        Assert.Equal(evidence == Receipt ? TcpState.Established : TcpState.SynReceived, c.Current.State);
         c.C(A, 1001, 5001);
         States(c, TcpState.Established, TcpState.Established);
         var f = c.Current;
@@ -42,16 +57,19 @@ public class TrackerStateTests
         States(c, TcpState.SynSent, TcpState.Closed);
     }
 
-    [Fact]
-    public void Client_first_close_goes_through_every_state_to_time_wait_on_the_client()
+    [Theory]
+    [InlineData(Receipt)]
+    [InlineData(Answer)]
+    public void Client_first_close_goes_through_every_state_to_time_wait_on_the_client(TcpStateEvidence evidence)
     {
-        var c = new Conversation().Handshake().C(PA, 1001, 5001, len: 100).Sv(A, 5001, 1101);
+        var c = new Conversation(With(evidence)).Handshake().C(PA, 1001, 5001, len: 100).Sv(A, 5001, 1101);
         c.C(FA, 1101, 5001);
-        States(c, TcpState.FinWait1, TcpState.Established);
+        States(c, evidence, (TcpState.FinWait1, TcpState.CloseWait), (TcpState.FinWait1, TcpState.Established));
         c.Sv(A, 5001, 1102);
         States(c, TcpState.FinWait2, TcpState.CloseWait);
         c.Sv(FA, 5001, 1102);
-        States(c, TcpState.FinWait2, TcpState.LastAck);
+        // FIN_WAIT_2 + FIN is TIME_WAIT (on receipt), the server waiting for the last ACK.
+        States(c, evidence, (TcpState.TimeWait, TcpState.LastAck), (TcpState.FinWait2, TcpState.LastAck));
         c.C(A, 1102, 5002);
         States(c, TcpState.TimeWait, TcpState.Closed);
         var f = c.Current;
@@ -62,64 +80,116 @@ public class TrackerStateTests
         Assert.Equal(f.LastSeen + TimeSpan.FromSeconds(60), f.TimeWaitEnds);
     }
 
-    [Fact]
-    public void Server_first_close_puts_the_server_in_time_wait()
+    [Theory]
+    [InlineData(Receipt)]
+    [InlineData(Answer)]
+    public void Server_first_close_puts_the_server_in_time_wait(TcpStateEvidence evidence)
     {
-        var c = new Conversation().Handshake();
+        var c = new Conversation(With(evidence)).Handshake();
         c.Sv(FA, 5001, 1001);
-        States(c, TcpState.Established, TcpState.FinWait1); // CLOSE_WAIT shows once the client acknowledges the FIN
+        // ESTABLISHED + FIN is CLOSE_WAIT: on receipt at once, on the answer once the client acknowledges the FIN.
+        States(c, evidence, (TcpState.CloseWait, TcpState.FinWait1), (TcpState.Established, TcpState.FinWait1));
         Assert.Equal(TcpState.FinWait1, c.Current.State);
         c.C(A, 1001, 5002);
         States(c, TcpState.CloseWait, TcpState.FinWait2);
         c.C(FA, 1001, 5002);
-        States(c, TcpState.LastAck, TcpState.FinWait2);
+        States(c, evidence, (TcpState.LastAck, TcpState.TimeWait), (TcpState.LastAck, TcpState.FinWait2));
         c.Sv(A, 5002, 1002);
         States(c, TcpState.Closed, TcpState.TimeWait);
     }
 
-    [Fact]
-    public void Fin_ack_that_also_acknowledges_the_peers_fin_makes_the_sender_the_passive_closer()
+    [Theory]
+    [InlineData(Receipt)]
+    [InlineData(Answer)]
+    public void Fin_ack_that_also_acknowledges_the_peers_fin_makes_the_sender_the_passive_closer(TcpStateEvidence evidence)
     {
-        var c = new Conversation().Handshake().C(FA, 1001, 5001).Sv(FA, 5001, 1002);
-        States(c, TcpState.FinWait2, TcpState.LastAck);
+        var c = new Conversation(With(evidence)).Handshake().C(FA, 1001, 5001).Sv(FA, 5001, 1002);
+        // FIN_WAIT_1 + a FIN that acknowledges its own FIN is TIME_WAIT on receipt.
+        States(c, evidence, (TcpState.TimeWait, TcpState.LastAck), (TcpState.FinWait2, TcpState.LastAck));
+        Assert.Equal(evidence == Receipt ? TcpCloseReason.Fin : TcpCloseReason.Open, c.Current.CloseReason); // an endpoint in TIME_WAIT: closed
         c.C(A, 1002, 5002);
         States(c, TcpState.TimeWait, TcpState.Closed);
     }
 
-    [Fact]
-    public void An_ack_that_stops_short_of_the_fin_does_not_acknowledge_it()
+    [Theory]
+    [InlineData(Receipt)]
+    [InlineData(Answer)]
+    public void An_ack_that_stops_short_of_the_fin_does_not_acknowledge_it(TcpStateEvidence evidence)
     {
-        var c = new Conversation().Handshake().C(FA, 1001, 5001).Sv(A, 5001, 1001);
+        // The client stays in FIN_WAIT_1 either way; the server received the FIN (on receipt), or has not shown it.
+        var c = new Conversation(With(evidence)).Handshake().C(FA, 1001, 5001).Sv(A, 5001, 1001);
+        States(c, evidence, (TcpState.FinWait1, TcpState.CloseWait), (TcpState.FinWait1, TcpState.Established));
+    }
+
+    [Theory]
+    [InlineData(Receipt)]
+    [InlineData(Answer)]
+    public void An_ack_beyond_anything_sent_is_not_taken(TcpStateEvidence evidence)
+    {
+        var c = new Conversation(With(evidence)).Handshake().C(FA, 1001, 5001).Sv(A, 5001, 9999);
+        States(c, evidence, (TcpState.FinWait1, TcpState.CloseWait), (TcpState.FinWait1, TcpState.Established));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void On_receipt_a_fin_beyond_a_gap_in_its_senders_data_does_not_move_the_receiver(bool ipv6)
+    {
+        var inOrder = new Conversation(ipv6: ipv6).Handshake().C(PA, 1001, 5001, len: 100).C(FA, 1101, 5001);
+        States(inOrder, TcpState.FinWait1, TcpState.CloseWait);
+        // 1101..1200 never captured: the server holds the FIN until the gap is filled, and stays ESTABLISHED.
+        var c = new Conversation(ipv6: ipv6).Handshake().C(PA, 1001, 5001, len: 100).C(FA, 1201, 5001);
         States(c, TcpState.FinWait1, TcpState.Established);
+        // The gap filled late: the server's ACK of the FIN shows it received it.
+        c.C(PA, 1101, 5001, len: 100).Sv(A, 5001, 1202);
+        States(c, TcpState.FinWait2, TcpState.CloseWait);
     }
 
     [Fact]
-    public void An_ack_beyond_anything_sent_is_not_taken()
+    public void On_receipt_a_syn_ack_that_acknowledges_the_wrong_number_does_not_move_the_client()
     {
-        var c = new Conversation().Handshake().C(FA, 1001, 5001).Sv(A, 5001, 9999);
-        States(c, TcpState.FinWait1, TcpState.Established);
+        var c = new Conversation().C(S, 1000).Sv(SA, 5000, 1005);
+        States(c, TcpState.SynSent, TcpState.Closed);
     }
 
     [Fact]
-    public void Simultaneous_open_is_one_connection_through_syn_received()
+    public void On_receipt_a_fin_to_an_endpoint_that_is_not_synchronized_does_not_move_it()
     {
-        var c = new Conversation().C(S, 1000).Sv(S, 5000);
-        States(c, TcpState.SynSent, TcpState.SynSent);
+        // A FIN with the SYN-ACK's ACK missing from the capture: the server is SYN_RECEIVED; the FIN's own ACK
+        // acknowledges the server's SYN, so the server is ESTABLISHED first, then CLOSE_WAIT.
+        var c = new Conversation().C(S, 1000).Sv(SA, 5000, 1001).C(FA, 1001, 5001);
+        States(c, TcpState.FinWait1, TcpState.CloseWait);
+        // A FIN without ACK to a server that never answered: nothing to move.
+        var d = new Conversation().C(S, 1000).C(TcpFlags.Fin, 1001, 0);
+        Assert.Equal(TcpState.Closed, d.Current.ServerState);
+    }
+
+    [Theory]
+    [InlineData(Receipt)]
+    [InlineData(Answer)]
+    public void Simultaneous_open_is_one_connection_through_syn_received(TcpStateEvidence evidence)
+    {
+        var c = new Conversation(With(evidence)).C(S, 1000).Sv(S, 5000);
+        // Each SYN reaches an endpoint in SYN_SENT: SYN_RECEIVED both (RFC 9293 figure 7).
+        States(c, evidence, (TcpState.SynReceived, TcpState.SynReceived), (TcpState.SynSent, TcpState.SynSent));
         c.C(SA, 1000, 5001);
-        States(c, TcpState.SynReceived, TcpState.SynSent);
+        States(c, evidence, (TcpState.SynReceived, TcpState.Established), (TcpState.SynReceived, TcpState.SynSent));
         c.Sv(SA, 5000, 1001);
         States(c, TcpState.Established, TcpState.Established);
         Assert.Single(c.Tracker.Current());
         Assert.Equal(0, c.Tracker.Statistics.FlowsReused);
     }
 
-    [Fact]
-    public void Simultaneous_close_passes_closing_and_ends_in_time_wait_on_both_sides()
+    [Theory]
+    [InlineData(Receipt)]
+    [InlineData(Answer)]
+    public void Simultaneous_close_passes_closing_and_ends_in_time_wait_on_both_sides(TcpStateEvidence evidence)
     {
-        var c = new Conversation().Handshake().C(FA, 1001, 5001).Sv(FA, 5001, 1001);
-        States(c, TcpState.FinWait1, TcpState.FinWait1);
+        // The server's FIN does not acknowledge the client's: the FINs crossed, both are active closers.
+        var c = new Conversation(With(evidence)).Handshake().C(FA, 1001, 5001).Sv(FA, 5001, 1001);
+        States(c, evidence, (TcpState.Closing, TcpState.Closing), (TcpState.FinWait1, TcpState.FinWait1));
         c.C(A, 1002, 5002);
-        States(c, TcpState.Closing, TcpState.FinWait2);
+        States(c, evidence, (TcpState.Closing, TcpState.TimeWait), (TcpState.Closing, TcpState.FinWait2));
         c.Sv(A, 5002, 1002);
         States(c, TcpState.TimeWait, TcpState.TimeWait);
         Assert.Equal(TcpState.TimeWait, c.Current.State);
@@ -172,9 +242,10 @@ public class TrackerStateTests
         States(c, TcpState.Closed, TcpState.Closed);
         var f = c.Current;
         Assert.Equal((ZeekConnState.RSTOS0, "SR", TcpCloseReason.Reset), (f.ConnState, f.History, f.CloseReason));
-        // Once the server has answered, the same RST is one the server would not accept (it expects 1001).
+        // Once the server has answered, the same RST is one the server would not accept (it expects 1001), and the
+        // capture cannot tell it from a forged one: it is ignored (the client took the SYN-ACK on receipt).
         var answered = new Conversation().C(S, 1000).Sv(SA, 5000, 1001).C(R, 1000);
-        States(answered, TcpState.SynSent, TcpState.SynReceived);
+        States(answered, TcpState.Established, TcpState.SynReceived);
         Assert.Equal(1, answered.Tracker.Statistics.ResetsIgnored);
     }
 
@@ -267,7 +338,7 @@ public class TrackerStateTests
     public void A_syn_ack_first_infers_the_client_syn()
     {
         var c = new Conversation(serverPort: 5000).Sv(SA, 5000, 1001);
-        States(c, TcpState.SynSent, TcpState.SynReceived);
+        States(c, TcpState.Established, TcpState.SynReceived); // the inferred SYN's client received the SYN-ACK
         Assert.Equal(5000, c.Current.ServerPort);
         c.C(A, 1001, 5001);
         States(c, TcpState.Established, TcpState.Established);
@@ -346,7 +417,8 @@ public class TrackerStateTests
     [InlineData(true, 31, TcpCloseReason.Timeout)]
     public void A_closing_connection_times_out_after_conntracks_timeout_for_its_state(bool bothFins, int seconds, TcpCloseReason reason)
     {
-        var c = new Conversation().Handshake().C(FA, 1001, 5001).Sv(A, 5001, 1002);
+        // On the answer, so that the client is FIN_WAIT_2 (on receipt it is TIME_WAIT, which lasts 2 MSL: below).
+        var c = new Conversation(With(Answer)).Handshake().C(FA, 1001, 5001).Sv(A, 5001, 1002);
         if (bothFins)
         {
             c.Sv(FA, 5001, 1002); // the client's ACK of it never comes
@@ -360,10 +432,34 @@ public class TrackerStateTests
         Assert.Equal(expected, (f.ClientState, f.ServerState));
     }
 
+    [Theory]
+    [InlineData(59, TcpState.TimeWait, TcpState.LastAck)]
+    [InlineData(61, TcpState.Closed, TcpState.Closed)]
+    public void On_receipt_a_client_in_time_wait_whose_last_ack_is_missing_stays_2_msl(int seconds, TcpState client, TcpState server)
+    {
+        var c = new Conversation().Handshake().C(FA, 1001, 5001).Sv(A, 5001, 1002).Sv(FA, 5001, 1002);
+        var other = new Conversation(tracker: c.Tracker, clientPort: 40001) { Now = c.Now + seconds * 1_000_000_000L };
+        other.C(S, 1);
+        var f = Assert.Single(c.Complete().Concat(other.Emitted), f => f.ClientPort == 40000);
+        Assert.Equal((client, server, TcpCloseReason.Fin), (f.ClientState, f.ServerState, f.CloseReason));
+    }
+
+    [Fact]
+    public void Watch_mode_on_receipt_emits_every_state_change_in_order()
+    {
+        var c = new Conversation(new TcpTrackerOptions { EmitStateChanges = true })
+            .Handshake().C(PA, 1001, 5001, len: 10).Sv(A, 5001, 1011)
+            .C(FA, 1011, 5001).Sv(A, 5001, 1012).Sv(FA, 5001, 1012).C(A, 1012, 5002);
+        // State is the endpoint further along: the client ESTABLISHED at the SYN-ACK, TIME_WAIT at the server's FIN.
+        Assert.Equal(new[] { TcpState.SynSent, TcpState.Established, TcpState.FinWait1, TcpState.FinWait2, TcpState.TimeWait },
+            c.Emitted.Select(e => e.State));
+        Assert.Equal((TcpState.TimeWait, TcpState.LastAck, TcpCloseReason.Fin), (c.Emitted[4].ClientState, c.Emitted[4].ServerState, c.Emitted[4].CloseReason));
+    }
+
     [Fact]
     public void Watch_mode_emits_every_state_change_in_order()
     {
-        var c = new Conversation(new TcpTrackerOptions { EmitStateChanges = true })
+        var c = new Conversation(new TcpTrackerOptions { EmitStateChanges = true, StateEvidence = Answer })
             .Handshake().C(PA, 1001, 5001, len: 10).Sv(A, 5001, 1011)
             .C(FA, 1011, 5001).Sv(A, 5001, 1012).Sv(FA, 5001, 1012).C(A, 1012, 5002);
         Assert.Equal(new[] { TcpState.SynSent, TcpState.SynReceived, TcpState.Established, TcpState.FinWait1, TcpState.FinWait2, TcpState.LastAck, TcpState.TimeWait },
@@ -494,7 +590,7 @@ public class TrackerStateTests
         c.Now -= 10_000_000;
         c.Sv(SA, 5000, 1001);
         Assert.Equal(1, c.Tracker.Statistics.OutOfTimeOrder);
-        States(c, TcpState.SynSent, TcpState.SynReceived);
+        States(c, TcpState.Established, TcpState.SynReceived);
     }
 
     [Fact]

@@ -224,7 +224,8 @@ Describe 'NoStuckCloseWait.Tests.ps1' {
         # web01:8083's brief CLOSE_WAITs were in the same capture and were let pass: never named.
         $entered | Should -BeGreaterThan ($stuck + 3)
         $message | Should -Not -BeLike "*$($web01):8083*"
-        $named = @([regex]::Matches($message, "$([regex]::Escape($clientAddress)):(\d+) > $([regex]::Escape($api01)):8080: client FinWait2, server CloseWait \(history [\w^]+, still open, last segment 20\d\d-\d\d-\d\dT[\d:.]+Z\)") |
+        # Each named at the snapshot where its server entered CLOSE_WAIT: the client's FIN arriving, the client in FIN_WAIT_1.
+        $named = @([regex]::Matches($message, "$([regex]::Escape($clientAddress)):(\d+) > $([regex]::Escape($api01)):8080: client FinWait1, server CloseWait \(history [\w^]+, still open, last segment 20\d\d-\d\d-\d\dT[\d:.]+Z\)") |
                 ForEach-Object { $_.Groups[1].Value })
         $named.Count | Should -Be ([math]::Min(5, $stuck)) -Because 'the assertion names five connections, then says how many more'
         $leaked = @($sockets.api01 | Where-Object { $_.State -eq 'CLOSE-WAIT' -and $_.Local -like '*:8080' } | ForEach-Object { $_.Peer -replace '^.*:' })
@@ -275,6 +276,7 @@ Describe 'HandshakeRtt.Tests.ps1' {
         $count, $p95, $slowCount = [int]$Matches[1], [double]$Matches[2], [int]$Matches[3]
         $p95 | Should -BeGreaterOrEqual 240
         $slowCount | Should -BeLessThan $count -Because "web01's fast handshakes were measured too"
+        # Each named at the snapshot where its server entered CLOSE_WAIT: the client's FIN arriving, the client in FIN_WAIT_1.
         $named = @([regex]::Matches($message, '(\d+\.\d+\.\d+\.\d+):\d+ > (\d+\.\d+\.\d+\.\d+):443 ([\d.]+) ms'))
         $named.Count | Should -Be ([math]::Min(5, $slowCount))
         foreach ($m in $named) {

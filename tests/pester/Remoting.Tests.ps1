@@ -169,6 +169,6 @@ Describe 'Remoting fan-out: a host without TcpTools' -Tag Once {
         $n.OutputHosts | Should -HaveCount 1
         $n.OutputHosts[0].Name | Should -Be 'web01'
         $n.OutputHosts[0].Count | Should -Be 10          # samples/tcp-states.pcap holds 10 connections
-        $n.TimeWait | Should -Be 2
+        $n.TimeWait | Should -Be 3                       # 5004, 5005, 5006 (-StateEvidence Receipt)
     }
 }

@@ -17,7 +17,7 @@ internal enum EndpointFacts : ushort
     /// <summary>The peer acknowledged its SYN (an ACK of Isn + 1 or later).</summary>
     SynAcked = 1 << 1,
 
-    /// <summary>It acknowledged the peer's SYN: it has received it.</summary>
+    /// <summary>It has received the peer's SYN: it acknowledged it, or (<see cref="TcpStateEvidence.Receipt"/>) the capture showed a SYN it would accept.</summary>
     ReceivedSyn = 1 << 2,
 
     /// <summary>It sent a FIN.</summary>
@@ -26,7 +26,7 @@ internal enum EndpointFacts : ushort
     /// <summary>The peer acknowledged its FIN.</summary>
     FinAcked = 1 << 4,
 
-    /// <summary>It acknowledged the peer's FIN: it has received it.</summary>
+    /// <summary>It has received the peer's FIN: it acknowledged it, or (<see cref="TcpStateEvidence.Receipt"/>) the capture showed the FIN in order.</summary>
     ReceivedFin = 1 << 5,
 
     /// <summary>It sent its FIN before it had received the peer's: the active closer, which ends in TIME_WAIT.</summary>

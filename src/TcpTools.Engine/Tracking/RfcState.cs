@@ -3,10 +3,11 @@ using System.Runtime.CompilerServices;
 namespace TcpTools.Engine.Tracking;
 
 /// <summary>
-/// Derives an endpoint's RFC 9293 state from what the wire has shown (<see cref="EndpointFacts"/>). An endpoint
-/// moves when it shows the move: a server is SYN_RECEIVED once its SYN-ACK is seen, a client ESTABLISHED once it
-/// acknowledges that SYN-ACK, an endpoint CLOSE_WAIT once it acknowledges the peer's FIN. A capture therefore
-/// never shows an endpoint further along than the packets prove.
+/// Derives an endpoint's RFC 9293 state from what the wire has shown (<see cref="EndpointFacts"/>). A sender moves
+/// when it shows the move (a server is SYN_RECEIVED once its SYN-ACK is seen); a receiver when it receives what
+/// moves it, taken as the capture shows it (<see cref="TcpStateEvidence.Receipt"/>: a client is ESTABLISHED once the
+/// SYN-ACK is seen, an endpoint CLOSE_WAIT once the peer's FIN is) or as its answer shows it
+/// (<see cref="TcpStateEvidence.Answer"/>: once it acknowledges them).
 /// </summary>
 internal static class RfcState
 {

@@ -4,14 +4,17 @@ namespace TcpTools.Engine.Tracking;
 /// <summary>
 /// Records what one segment proves about both endpoints (<see cref="EndpointFacts"/>), from which
 /// <see cref="RfcState"/> derives their RFC 9293 states. An ACK counts only if it acknowledges the right
-/// sequence number (the SYN's or the FIN's, not beyond what was sent); a RST only if it is acceptable.
-/// Runs before <see cref="SequenceAnalysis"/> advances the sender's sequence state.
+/// sequence number (the SYN's or the FIN's, not beyond what was sent); a RST only if it is acceptable. With
+/// <see cref="TcpStateEvidence.Receipt"/> a SYN or FIN also moves its receiver when it is one the receiver would
+/// accept; with <see cref="TcpStateEvidence.Answer"/> only the receiver's acknowledgment of it does.
+/// Runs after ZeekModel and before <see cref="SequenceAnalysis"/> advances the sender's sequence state (so
+/// <c>snd.NextSeq</c> is still what it had sent before this segment).
 /// </summary>
 internal static class RfcTransitions
 {
     /// <summary>Applies the segment; false when it was a RST the receiver would not accept.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    public static bool Process(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp)
+    public static bool Process(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp, bool onReceipt)
     {
         TcpFlags flags = tcp.Flags;
         if ((flags & TcpFlags.Rst) != 0)
@@ -33,7 +36,10 @@ internal static class RfcTransitions
             return true;
         }
         bool syn = (flags & TcpFlags.Syn) != 0;
-        if ((flags & TcpFlags.Ack) != 0)
+        bool hasAck = (flags & TcpFlags.Ack) != 0;
+        // Whether this segment acknowledges the receiver's FIN: its sender has received that FIN.
+        bool acksPeerFin = false;
+        if (hasAck)
         {
             SeqNum ack = tcp.AcknowledgmentNumber;
             if (syn && (rcv.Facts & EndpointFacts.SentSyn) == 0 && (rcv.Flags & EndpointFlags.Seen) == 0)
@@ -42,12 +48,13 @@ internal static class RfcTransitions
                 rcv.Facts |= EndpointFacts.SentSyn;
             }
             bool withinSent = !rcv.NextSeqKnown || ack <= (SeqNum)rcv.NextSeq;
-            if ((rcv.Facts & EndpointFacts.SentSyn) != 0 && (snd.Facts & EndpointFacts.ReceivedSyn) == 0 && ack >= (SeqNum)rcv.Isn + 1 && withinSent)
+            if ((rcv.Facts & (EndpointFacts.SentSyn | EndpointFacts.SynAcked)) == EndpointFacts.SentSyn && ack >= (SeqNum)rcv.Isn + 1 && withinSent)
             {
                 snd.Facts |= EndpointFacts.ReceivedSyn;
                 rcv.Facts |= EndpointFacts.SynAcked;
             }
-            if ((rcv.Facts & EndpointFacts.SentFin) != 0 && (snd.Facts & EndpointFacts.ReceivedFin) == 0 && ack >= (SeqNum)rcv.FinSeq + 1 && withinSent)
+            acksPeerFin = (rcv.Facts & EndpointFacts.SentFin) != 0 && ack >= (SeqNum)rcv.FinSeq + 1 && withinSent;
+            if (acksPeerFin && (rcv.Facts & EndpointFacts.FinAcked) == 0)
             {
                 snd.Facts |= EndpointFacts.ReceivedFin;
                 rcv.Facts |= EndpointFacts.FinAcked;
@@ -58,12 +65,61 @@ internal static class RfcTransitions
         {
             snd.Facts |= EndpointFacts.SentSyn;
         }
-        if ((flags & TcpFlags.Fin) != 0 && (snd.Facts & EndpointFacts.SentFin) == 0)
+        bool fin = (flags & TcpFlags.Fin) != 0;
+        if (fin && (snd.Facts & EndpointFacts.SentFin) == 0)
         {
-            // Sending a FIN before having received the peer's makes this the active closer (-> TIME_WAIT).
-            snd.Facts |= EndpointFacts.SentFin | ((snd.Facts & EndpointFacts.ReceivedFin) == 0 ? EndpointFacts.ActiveClose : 0);
+            // Sending a FIN before having received the peer's makes this the active closer (-> TIME_WAIT). On receipt,
+            // the peer's FIN may count as received already while this FIN's ACK shows it had not arrived when this
+            // FIN left (FINs that crossed): the ACK decides.
+            bool passive = onReceipt ? acksPeerFin : (snd.Facts & EndpointFacts.ReceivedFin) != 0;
+            snd.Facts |= EndpointFacts.SentFin | (passive ? 0 : EndpointFacts.ActiveClose);
+        }
+        if (onReceipt)
+        {
+            Receive(ref snd, ref rcv, tcp, syn, hasAck, fin);
         }
         return true;
+    }
+
+    /// <summary>
+    /// RFC 9293 3.10.7, the receiver's side of a SYN or FIN, taken when the capture shows the segment. The receiver
+    /// moves only on a segment it would accept in its state:
+    /// <list type="bullet">
+    /// <item>SYN_SENT + SYN-ACK acknowledging its SYN (SND.UNA &lt; SEG.ACK ≤ SND.NXT, which the ACK rules above
+    /// checked: its SYN is acknowledged) → ESTABLISHED; SYN_SENT + SYN without ACK (simultaneous open) →
+    /// SYN_RECEIVED.</item>
+    /// <item>A FIN to a synchronized receiver (ESTABLISHED → CLOSE_WAIT, FIN_WAIT_1 → CLOSING or, when the FIN
+    /// also acknowledges its own, TIME_WAIT, FIN_WAIT_2 → TIME_WAIT), in order: not beyond a gap in what its
+    /// sender had sent (SEG.SEQ ≤ the sender's highest sequence number so far), since a receiver holds an
+    /// out-of-order FIN until the gap is filled.</item>
+    /// </list>
+    /// A receiver that is CLOSED or LISTEN (a SYN to a port) does not move: the capture cannot tell a listening
+    /// port from a closed one, and the SYN-ACK, when it comes, shows it.
+    /// </summary>
+    private static void Receive(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp, bool syn, bool hasAck, bool fin)
+    {
+        EndpointFacts r = rcv.Facts;
+        if ((r & EndpointFacts.Reset) != 0)
+        {
+            return;
+        }
+        if (syn && (r & (EndpointFacts.SentSyn | EndpointFacts.ReceivedSyn)) == EndpointFacts.SentSyn
+            && (snd.Facts & EndpointFacts.SentSyn) != 0 && (!hasAck || (r & EndpointFacts.SynAcked) != 0))
+        {
+            rcv.Facts |= EndpointFacts.ReceivedSyn;
+            if (!hasAck && (snd.Facts & EndpointFacts.ReceivedSyn) == 0)
+            {
+                // Simultaneous open: a plain SYN shows its sender had not yet received the SYN captured earlier; that
+                // SYN reaches it in SYN_SENT too, and both are SYN_RECEIVED.
+                snd.Facts |= EndpointFacts.ReceivedSyn;
+            }
+        }
+        const EndpointFacts synchronized = EndpointFacts.SentSyn | EndpointFacts.SynAcked | EndpointFacts.ReceivedSyn;
+        if (fin && (rcv.Facts & (synchronized | EndpointFacts.ReceivedFin)) == synchronized
+            && (!snd.NextSeqKnown || (SeqNum)tcp.SequenceNumber <= (SeqNum)snd.NextSeq))
+        {
+            rcv.Facts |= EndpointFacts.ReceivedFin;
+        }
     }
 
     /// <summary>

@@ -25,6 +25,7 @@ public sealed class TcpTracker
     // The text of the addresses of flows written lately, shared by the objects written for them.
     private readonly AddressTextCache _addressText = new();
     private readonly long _twoMslNs;
+    private readonly bool _onReceipt;
     private long _clock = long.MinValue;
     private int _sweepCursor;
     private uint _evictionRandom = 0x9E3779B9;
@@ -41,6 +42,7 @@ public sealed class TcpTracker
             throw new ArgumentOutOfRangeException(nameof(options), Options.MaxFlows, $"MaxFlows must be from 1 to {MaxFlowsLimit}.");
         }
         _twoMslNs = 2 * Options.Msl.Ticks * 100;
+        _onReceipt = Options.StateEvidence == TcpStateEvidence.Receipt;
     }
 
     public TcpTrackerOptions Options { get; }
@@ -133,7 +135,7 @@ public sealed class TcpTracker
         snd.Packets++;
 
         ZeekModel.Process(_table, slot, fromClient, tcp, timeNs);
-        if (!RfcTransitions.Process(ref snd, ref rcv, tcp))
+        if (!RfcTransitions.Process(ref snd, ref rcv, tcp, _onReceipt))
         {
             Statistics.ResetsIgnored++;
         }
@@ -396,7 +398,9 @@ public sealed class TcpTracker
             return TcpCloseReason.Reset;
         }
         TcpState c = flow.Client.State, s = flow.Server.State;
-        bool closed = c is TcpState.Closed or TcpState.TimeWait && s is TcpState.Closed or TcpState.TimeWait;
+        // An endpoint in TIME_WAIT has exchanged both FINs: the connection is closed even while its peer waits for
+        // the last ACK (LAST_ACK or CLOSING, on receipt, when that ACK is not in the capture).
+        bool closed = c == TcpState.TimeWait || s == TcpState.TimeWait || (c == TcpState.Closed && s == TcpState.Closed);
         return closed && ((flow.Client.Facts | flow.Server.Facts) & EndpointFacts.SentFin) != 0 ? TcpCloseReason.Fin : TcpCloseReason.Open;
     }
 

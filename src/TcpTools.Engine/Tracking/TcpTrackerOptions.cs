@@ -13,6 +13,9 @@ public sealed class TcpTrackerOptions
 
     public TcpTimeoutPolicy TimeoutPolicy { get; init; } = TcpTimeoutPolicy.Conntrack;
 
+    /// <summary>When a SYN or FIN moves its receiver: when it is captured (the default) or when the receiver answers it.</summary>
+    public TcpStateEvidence StateEvidence { get; init; } = TcpStateEvidence.Receipt;
+
     /// <summary>Flows kept at once; beyond it the least recently active of a sample is evicted. Bounds memory under a SYN flood.</summary>
     public int MaxFlows { get; init; } = 1_000_000;
 

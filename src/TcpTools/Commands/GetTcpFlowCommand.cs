@@ -36,6 +36,13 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
     [Parameter]
     public TcpTimeoutPolicy TimeoutPolicy { get; set; } = TcpTimeoutPolicy.Conntrack;
 
+    /// <summary>
+    /// When a SYN or FIN moves the endpoint that receives it: Receipt (the default), when the capture shows it, as
+    /// the RFC moves a receiver; Answer, only once the receiver acknowledges it in the capture.
+    /// </summary>
+    [Parameter]
+    public TcpStateEvidence StateEvidence { get; set; } = TcpStateEvidence.Receipt;
+
     /// <summary>Write a TcpConnectionState each time a connection changes state (live: as it happens), instead of one per connection.</summary>
     [Parameter]
     public SwitchParameter Watch { get; set; }
@@ -72,6 +79,7 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         {
             Msl = TimeSpan.FromSeconds(Msl),
             TimeoutPolicy = TimeoutPolicy,
+            StateEvidence = StateEvidence,
             MaxFlows = MaxFlows,
             EmitStateChanges = Watch,
             ServerPorts = MyInvocation.BoundParameters.ContainsKey(nameof(ServerPort)) ? new ServerPorts(ServerPort) : ServerPorts.Default,
