@@ -15,9 +15,6 @@ namespace TcpTools.Engine.Tracking;
 /// </summary>
 public sealed class TcpTracker
 {
-    // conntrack's default timeouts (nf_conntrack_proto_tcp.c, tcp_timeouts[]), by the connection's state.
-    private static readonly long[] s_conntrackTimeoutNs = BuildConntrackTimeouts();
-    private const long ConntrackCloseNs = 10_000_000_000; // TCP_CONNTRACK_CLOSE: a closed flow lingers to absorb stray segments
     private const int SweepPerSegment = 2;
     private const int EvictionSample = 8;
 
@@ -355,9 +352,9 @@ public sealed class TcpTracker
         }
         if (client == TcpState.Closed && server == TcpState.Closed)
         {
-            return flow.LastNs + lag + ConntrackCloseNs;
+            return flow.LastNs + lag + TcpTimeouts.ConntrackClose;
         }
-        return flow.LastNs + lag + s_conntrackTimeoutNs[(int)RfcState.Connection(client, server)];
+        return flow.LastNs + lag + TcpTimeouts.Conntrack(RfcState.Connection(client, server));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
@@ -490,27 +487,5 @@ public sealed class TcpTracker
             Statistics.FlowsEvicted++;
         }
         _table.Remove(victim);
-    }
-
-    private static long[] BuildConntrackTimeouts()
-    {
-        const long s = 1_000_000_000;
-        var t = new long[(int)TcpState.TimeWait + 1];
-        t[(int)TcpState.Closed] = 10 * s;
-        t[(int)TcpState.Listen] = 120 * s;
-        t[(int)TcpState.SynSent] = 120 * s;
-        t[(int)TcpState.SynReceived] = 60 * s;
-        t[(int)TcpState.Established] = 5 * 24 * 3600 * s;
-        // Indexed by the connection's State (the endpoint furthest through the close), mapped to the
-        // conntrack state the same segments produce: one FIN unacknowledged is conntrack's FIN_WAIT; that FIN
-        // acknowledged (its sender FinWait2, the peer CloseWait) is CLOSE_WAIT; FINs both ways with one
-        // unacknowledged (LastAck, or Closing after a simultaneous close) is LAST_ACK.
-        t[(int)TcpState.FinWait1] = 120 * s;
-        t[(int)TcpState.FinWait2] = 60 * s;
-        t[(int)TcpState.CloseWait] = 60 * s;
-        t[(int)TcpState.Closing] = 30 * s;
-        t[(int)TcpState.LastAck] = 30 * s;
-        t[(int)TcpState.TimeWait] = 120 * s;
-        return t;
     }
 }

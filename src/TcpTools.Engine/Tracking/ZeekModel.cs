@@ -24,16 +24,6 @@ internal static class ZeekModel
     // TOO_LARGE_SEQ_DELTA: a SYN or RST this far from the last sequence number does not move it.
     private const int TooLargeSeqDelta = 1_048_576;
 
-    /// <summary>Zeek's tcp_close_delay and tcp_reset_delay: a closed or reset connection is removed this long after.</summary>
-    public const long CloseDelayNs = 5_000_000_000;
-
-    /// <summary>Zeek's tcp_attempt_delay: a SYN left unanswered this long is an attempt (S0) and is removed.</summary>
-    public const long AttemptDelayNs = 5_000_000_000;
-
-    /// <summary>Zeek's tcp_inactivity_timeout (5 min), and the hour that inactivity.zeek gives ports 21, 22, 23 and 513.</summary>
-    public const long InactivityNs = 300_000_000_000;
-    public const long LongInactivityNs = 3_600_000_000_000;
-
     /// <summary>Zeek's originator endpoint of the flow (our server when the flow is Zeek-flipped).</summary>
     public static ref TcpEndpoint Originator(ref FlowRecord flow) => ref flow.Endpoint(!flow.ZeekFlipped);
 
@@ -245,11 +235,10 @@ internal static class ZeekModel
         ref TcpEndpoint resp = ref Responder(ref flow);
         if ((flow.Flags & FlowFlags.ZeekAttempt) != 0 && orig.ZeekState is ZeekEndpointState.SynSent or ZeekEndpointState.SynAckSent && resp.ZeekState == ZeekEndpointState.Inactive)
         {
-            due = Math.Min(due, flow.FirstNs + AttemptDelayNs);
+            due = Math.Min(due, flow.FirstNs + TcpTimeouts.ZeekAttemptDelay);
         }
         ushort respPort = flow.ZeekFlipped ? flow.Key.PortA : flow.Key.PortB;
-        long inactivity = respPort is 21 or 22 or 23 or 513 ? LongInactivityNs : InactivityNs;
-        return Math.Min(due, last + inactivity);
+        return Math.Min(due, last + TcpTimeouts.ZeekInactivityFor(respPort));
     }
 
     private static long ZeekLastTime(ref FlowRecord flow) =>
@@ -535,7 +524,7 @@ internal static class ZeekModel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void ScheduleRemoval(ref FlowRecord flow, long from)
     {
-        uint at = (uint)((from + CloseDelayNs - flow.FirstNs) / 1_000_000) + 1;
+        uint at = (uint)((from + TcpTimeouts.ZeekCloseDelay - flow.FirstNs) / 1_000_000) + 1;
         if (flow.ZeekRemoveAtMsPlusOne == 0 || at < flow.ZeekRemoveAtMsPlusOne)
         {
             flow.ZeekRemoveAtMsPlusOne = at;
