@@ -114,6 +114,17 @@ public class TrackerStateTests
     [Theory]
     [InlineData(Receipt)]
     [InlineData(Answer)]
+    public void A_fin_whose_ack_lags_an_earlier_ack_of_the_peers_fin_is_still_the_passive_close(TcpStateEvidence evidence)
+    {
+        // The server acknowledged the client's FIN (CLOSE_WAIT), then its FIN carries an older ack (reordered): it
+        // had received the FIN, so it is LAST_ACK, not CLOSING.
+        var c = new Conversation(With(evidence)).Handshake().C(FA, 1001, 5001).Sv(A, 5001, 1002).Sv(FA, 5001, 1001);
+        States(c, evidence, (TcpState.TimeWait, TcpState.LastAck), (TcpState.FinWait2, TcpState.LastAck));
+    }
+
+    [Theory]
+    [InlineData(Receipt)]
+    [InlineData(Answer)]
     public void An_ack_that_stops_short_of_the_fin_does_not_acknowledge_it(TcpStateEvidence evidence)
     {
         // The client stays in FIN_WAIT_1 either way; the server received the FIN (on receipt), or has not shown it.

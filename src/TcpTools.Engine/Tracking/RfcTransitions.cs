@@ -37,8 +37,6 @@ internal static class RfcTransitions
         }
         bool syn = (flags & TcpFlags.Syn) != 0;
         bool hasAck = (flags & TcpFlags.Ack) != 0;
-        // Whether this segment acknowledges the receiver's FIN: its sender has received that FIN.
-        bool acksPeerFin = false;
         if (hasAck)
         {
             SeqNum ack = tcp.AcknowledgmentNumber;
@@ -53,7 +51,8 @@ internal static class RfcTransitions
                 snd.Facts |= EndpointFacts.ReceivedSyn;
                 rcv.Facts |= EndpointFacts.SynAcked;
             }
-            acksPeerFin = (rcv.Facts & EndpointFacts.SentFin) != 0 && ack >= (SeqNum)rcv.FinSeq + 1 && withinSent;
+            // This segment acknowledges the receiver's FIN: its sender has received that FIN.
+            bool acksPeerFin = (rcv.Facts & EndpointFacts.SentFin) != 0 && ack >= (SeqNum)rcv.FinSeq + 1 && withinSent;
             if (acksPeerFin && (rcv.Facts & EndpointFacts.FinAcked) == 0)
             {
                 snd.Facts |= EndpointFacts.ReceivedFin;
@@ -68,10 +67,11 @@ internal static class RfcTransitions
         bool fin = (flags & TcpFlags.Fin) != 0;
         if (fin && (snd.Facts & EndpointFacts.SentFin) == 0)
         {
-            // Sending a FIN before having received the peer's makes this the active closer (-> TIME_WAIT). On receipt,
-            // the peer's FIN may count as received already while this FIN's ACK shows it had not arrived when this
-            // FIN left (FINs that crossed): the ACK decides.
-            bool passive = onReceipt ? acksPeerFin : (snd.Facts & EndpointFacts.ReceivedFin) != 0;
+            // Sending a FIN before having received the peer's makes this the active closer (-> TIME_WAIT). What
+            // decides is whether this endpoint has acknowledged the peer's FIN, in this segment or before: on receipt
+            // the peer's FIN may count as received while this FIN's ACK shows it had not arrived when this FIN left
+            // (FINs that crossed). On the answer the two are the same fact (ReceivedFin is set with FinAcked).
+            bool passive = (rcv.Facts & EndpointFacts.FinAcked) != 0;
             snd.Facts |= EndpointFacts.SentFin | (passive ? 0 : EndpointFacts.ActiveClose);
         }
         if (onReceipt)
