@@ -157,6 +157,30 @@ public class TrackerStateTests
     }
 
     [Fact]
+    public void On_receipt_a_fin_after_a_hole_in_its_senders_data_does_not_move_the_receiver()
+    {
+        // 1101..1200 lost before the capture point, 1201..1300 seen: the FIN at 1301 is not beyond the highest
+        // byte seen, but the server holds it (and keeps acknowledging 1101).
+        var c = new Conversation().Handshake().C(PA, 1001, 5001, len: 100).C(PA, 1201, 5001, len: 100).C(FA, 1301, 5001);
+        States(c, TcpState.FinWait1, TcpState.Established);
+        c.Sv(A, 5001, 1101); // the duplicate ACK that shows the hole
+        States(c, TcpState.FinWait1, TcpState.Established);
+    }
+
+    [Fact]
+    public void On_receipt_a_fin_the_receiver_would_drop_does_not_move_it()
+    {
+        // RFC 9293 3.10.7, synchronized states: no ACK bit, or an ACK of something never sent: dropped.
+        var bare = new Conversation().Handshake().C(TcpFlags.Fin, 1001);
+        States(bare, TcpState.FinWait1, TcpState.Established);
+        var beyond = new Conversation().Handshake().C(FA, 1001, 9000);
+        States(beyond, TcpState.FinWait1, TcpState.Established);
+        // A lone FIN (a FIN scan) is picked up mid-stream and moves no receiver either.
+        var scan = new Conversation().C(TcpFlags.Fin, 77_000);
+        Assert.Equal(TcpState.Established, scan.Current.ServerState);
+    }
+
+    [Fact]
     public void On_receipt_a_syn_ack_that_acknowledges_the_wrong_number_does_not_move_the_client()
     {
         var c = new Conversation().C(S, 1000).Sv(SA, 5000, 1005);

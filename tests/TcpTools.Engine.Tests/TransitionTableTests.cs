@@ -66,6 +66,8 @@ public class TransitionTableTests
                 yield return ($"{who} FIN, acknowledging everything", client, FA, seq, ack, 0);
                 yield return ($"{who} FIN, ack short of the peer's FIN", client, FA, seq, ack - 1, 0);
                 yield return ($"{who} FIN beyond a gap", client, FA, seq + 100, ack, 0);
+                yield return ($"{who} FIN without ACK", client, TcpFlags.Fin, seq, 0, 0);
+                yield return ($"{who} FIN, ack beyond anything sent", client, FA, seq, ack + 5000, 0);
             }
             yield return ($"{who} RST at its next seq", client, R, seq, 0, 0);
             yield return ($"{who} RST outside the window", client, R, seq + 1_000_000, 0, 0);

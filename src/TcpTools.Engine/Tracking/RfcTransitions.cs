@@ -37,6 +37,9 @@ internal static class RfcTransitions
         }
         bool syn = (flags & TcpFlags.Syn) != 0;
         bool hasAck = (flags & TcpFlags.Ack) != 0;
+        // For the receiver's side (on receipt): the ACK is one it would accept (SEG.ACK ≤ SND.NXT), and this ACK
+        // acknowledges its SYN.
+        bool ackAcceptable = false, acksRcvSyn = false;
         if (hasAck)
         {
             SeqNum ack = tcp.AcknowledgmentNumber;
@@ -46,7 +49,9 @@ internal static class RfcTransitions
                 rcv.Facts |= EndpointFacts.SentSyn;
             }
             bool withinSent = !rcv.NextSeqKnown || ack <= (SeqNum)rcv.NextSeq;
-            if ((rcv.Facts & (EndpointFacts.SentSyn | EndpointFacts.SynAcked)) == EndpointFacts.SentSyn && ack >= (SeqNum)rcv.Isn + 1 && withinSent)
+            ackAcceptable = withinSent;
+            acksRcvSyn = (rcv.Facts & EndpointFacts.SentSyn) != 0 && ack >= (SeqNum)rcv.Isn + 1 && withinSent;
+            if (acksRcvSyn && (rcv.Facts & EndpointFacts.SynAcked) == 0)
             {
                 snd.Facts |= EndpointFacts.ReceivedSyn;
                 rcv.Facts |= EndpointFacts.SynAcked;
@@ -70,13 +75,14 @@ internal static class RfcTransitions
             // Sending a FIN before having received the peer's makes this the active closer (-> TIME_WAIT). What
             // decides is whether this endpoint has acknowledged the peer's FIN, in this segment or before: on receipt
             // the peer's FIN may count as received while this FIN's ACK shows it had not arrived when this FIN left
-            // (FINs that crossed). On the answer the two are the same fact (ReceivedFin is set with FinAcked).
-            bool passive = (rcv.Facts & EndpointFacts.FinAcked) != 0;
+            // (FINs that crossed). A FIN without ACK shows nothing of the kind: what was received stands. On the answer
+            // the two are the same fact (ReceivedFin is set with the peer's FinAcked).
+            bool passive = hasAck ? (rcv.Facts & EndpointFacts.FinAcked) != 0 : (snd.Facts & EndpointFacts.ReceivedFin) != 0;
             snd.Facts |= EndpointFacts.SentFin | (passive ? 0 : EndpointFacts.ActiveClose);
         }
         if (onReceipt)
         {
-            Receive(ref snd, ref rcv, tcp, syn, hasAck, fin);
+            Receive(ref snd, ref rcv, tcp, syn, hasAck, fin, ackAcceptable, acksRcvSyn);
         }
         return true;
     }
@@ -89,14 +95,16 @@ internal static class RfcTransitions
     /// checked: its SYN is acknowledged) → ESTABLISHED; SYN_SENT + SYN without ACK (simultaneous open) →
     /// SYN_RECEIVED.</item>
     /// <item>A FIN to a synchronized receiver (ESTABLISHED → CLOSE_WAIT, FIN_WAIT_1 → CLOSING or, when the FIN
-    /// also acknowledges its own, TIME_WAIT, FIN_WAIT_2 → TIME_WAIT), in order: not beyond a gap in what its
-    /// sender had sent (SEG.SEQ ≤ the sender's highest sequence number so far), since a receiver holds an
-    /// out-of-order FIN until the gap is filled.</item>
+    /// also acknowledges its own, TIME_WAIT, FIN_WAIT_2 → TIME_WAIT), with an acceptable ACK (a synchronized
+    /// receiver drops a segment without ACK, or with SEG.ACK > SND.NXT), and in order, since a receiver holds an
+    /// out-of-order FIN until the gap is filled: not beyond the sender's highest sequence number so far, and no
+    /// hole in its data before it (as the reassembly of the Zeek model sees it, or the receiver has acknowledged
+    /// up to the FIN, which covers holes that are only snap-length cuts).</item>
     /// </list>
     /// A receiver that is CLOSED or LISTEN (a SYN to a port) does not move: the capture cannot tell a listening
     /// port from a closed one, and the SYN-ACK, when it comes, shows it.
     /// </summary>
-    private static void Receive(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp, bool syn, bool hasAck, bool fin)
+    private static void Receive(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp, bool syn, bool hasAck, bool fin, bool ackAcceptable, bool acksRcvSyn)
     {
         EndpointFacts r = rcv.Facts;
         if ((r & EndpointFacts.Reset) != 0)
@@ -104,7 +112,7 @@ internal static class RfcTransitions
             return;
         }
         if (syn && (r & (EndpointFacts.SentSyn | EndpointFacts.ReceivedSyn)) == EndpointFacts.SentSyn
-            && (snd.Facts & EndpointFacts.SentSyn) != 0 && (!hasAck || (r & EndpointFacts.SynAcked) != 0))
+            && (snd.Facts & EndpointFacts.SentSyn) != 0 && (!hasAck || acksRcvSyn))
         {
             rcv.Facts |= EndpointFacts.ReceivedSyn;
             if (!hasAck && (snd.Facts & EndpointFacts.ReceivedSyn) == 0)
@@ -115,8 +123,10 @@ internal static class RfcTransitions
             }
         }
         const EndpointFacts synchronized = EndpointFacts.SentSyn | EndpointFacts.SynAcked | EndpointFacts.ReceivedSyn;
-        if (fin && (rcv.Facts & (synchronized | EndpointFacts.ReceivedFin)) == synchronized
-            && (!snd.NextSeqKnown || (SeqNum)tcp.SequenceNumber <= (SeqNum)snd.NextSeq))
+        SeqNum seq = tcp.SequenceNumber;
+        if (fin && ackAcceptable && (rcv.Facts & (synchronized | EndpointFacts.ReceivedFin)) == synchronized
+            && (!snd.NextSeqKnown || seq <= (SeqNum)snd.NextSeq)
+            && ((snd.Flags & EndpointFlags.HasHole) == 0 || ((rcv.Flags & EndpointFlags.Seen) != 0 && (SeqNum)rcv.LastAck >= seq)))
         {
             rcv.Facts |= EndpointFacts.ReceivedFin;
         }
