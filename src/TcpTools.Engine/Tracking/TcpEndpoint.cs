@@ -5,27 +5,29 @@ namespace TcpTools.Engine.Tracking;
 /// <summary>
 /// What the tracker keeps about one side of a connection: 72 bytes, no references. Sequence numbers are raw
 /// (absolute) 32-bit values compared with <see cref="SeqNum"/> arithmetic; times are microseconds since the
-/// flow's first segment, modulo 2^32, used only for differences of a few seconds.
+/// flow's first segment, modulo 2^32, used only for differences of a few seconds. Each field is written by one
+/// machine, named in brackets (Zeek: ZeekModel; RFC: RfcTransitions; Wireshark: SequenceAnalysis; tracker:
+/// TcpTracker itself); the order they run in is written in <see cref="TcpTracker.Process(long, in Decoding.DecodedTcp, System.ReadOnlySpan{byte})"/>.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 4)]
 internal struct TcpEndpoint
 {
-    /// <summary>Initial sequence number: the SYN's, or the first seen minus one when picked up mid-stream (Zeek's start_seq).</summary>
+    /// <summary>[Zeek; read by RFC, Wireshark] Initial sequence number: the SYN's, or the first seen minus one when picked up mid-stream (Zeek's start_seq).</summary>
     public uint Isn;
 
-    /// <summary>The sequence number the FIN occupies (its seq + payload); valid with <see cref="EndpointFacts.SentFin"/>.</summary>
+    /// <summary>[Zeek; read by RFC] The sequence number the FIN occupies (its seq + payload); valid with <see cref="EndpointFacts.SentFin"/>.</summary>
     public uint FinSeq;
 
-    /// <summary>Highest seq + length sent, SYN and FIN counting one (Wireshark's nextseq); valid with <see cref="NextSeqKnown"/>.</summary>
+    /// <summary>[Wireshark; read by RFC before it advances] Highest seq + length sent, SYN and FIN counting one (Wireshark's nextseq); valid with <see cref="NextSeqKnown"/>.</summary>
     public uint NextSeq;
 
-    /// <summary>Zeek's last_seq: the highest segment end, by Zeek's update rules.</summary>
+    /// <summary>[Zeek] Zeek's last_seq: the highest segment end, by Zeek's update rules.</summary>
     public uint ZeekLastSeq;
 
-    /// <summary>End of the data seen in order (Zeek's reassembly point), for content-gap detection.</summary>
+    /// <summary>[Zeek] End of the data seen in order (Zeek's reassembly point), for content-gap detection.</summary>
     public uint Delivered;
 
-    /// <summary>The acknowledgment number of the last segment it sent (whatever its flags, as Wireshark keeps it).</summary>
+    /// <summary>[Wireshark; read by RFC] The acknowledgment number of the last segment it sent (whatever its flags, as Wireshark keeps it).</summary>
     public uint LastAck;
 
     /// <summary>When <see cref="NextSeq"/> last advanced (µs since the flow's first segment).</summary>
@@ -59,6 +61,7 @@ internal struct TcpEndpoint
     /// <summary>Duplicate ACKs in a row with the current ack value (Wireshark's dupacknum; saturates).</summary>
     public ushort DupAckRun;
 
+    /// <summary>[RFC; the tracker sets them for a flow picked up mid-stream and when it expires] What the wire has shown.</summary>
     public EndpointFacts Facts;
 
     /// <summary>Low 8 bits of the relative seq of its last RST: Zeek repeats 'R' only for a RST at another seq.</summary>

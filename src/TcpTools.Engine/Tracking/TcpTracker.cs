@@ -131,6 +131,14 @@ public sealed class TcpTracker
         ref TcpEndpoint rcv = ref flow.Endpoint(!fromClient);
         snd.Packets++;
 
+        // Three machines read each segment, in this order, over one endpoint record (TcpEndpoint says which machine
+        // writes which field). The order matters:
+        // 1. ZeekModel (Zeek's endpoint states, history, reassembly): writes Isn and FinSeq of the sender, which the
+        //    RFC machine compares the peer's ACKs with, and the reassembly hole (HasHole) it reads for a FIN's order.
+        // 2. RfcTransitions (RFC 9293 facts, hence the states): reads the sender's NextSeq and the receiver's LastAck
+        //    as they were before this segment, so it must run before the sequence analysis advances them.
+        // 3. SequenceAnalysis (Wireshark's analysis): advances NextSeq, LastAck, the counters; sets NextSeqKnown.
+        // Then Handshake: the SYN's options and the handshake RTT, which reads the RFC facts just set.
         ZeekModel.Process(_table, slot, fromClient, tcp, timeNs);
         if (!RfcTransitions.Process(ref snd, ref rcv, tcp, _onReceipt))
         {
