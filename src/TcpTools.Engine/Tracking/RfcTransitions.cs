@@ -65,7 +65,7 @@ internal static class RfcTransitions
             }
         }
         // A SYN-ACK counts as the sender's SYN only if its ACK is the right one (a stray or spoofed one is ignored).
-        if (syn && ((flags & TcpFlags.Ack) == 0 || (snd.Facts & EndpointFacts.ReceivedSyn) != 0))
+        if (syn && (!hasAck || (snd.Facts & EndpointFacts.ReceivedSyn) != 0))
         {
             snd.Facts |= EndpointFacts.SentSyn;
         }

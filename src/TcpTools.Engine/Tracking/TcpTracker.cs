@@ -373,8 +373,8 @@ public sealed class TcpTracker
         TcpCloseReason reason = OpenReason(ref flow);
         if (expired)
         {
-            bool timeWait = flow.Client.State == TcpState.TimeWait || flow.Server.State == TcpState.TimeWait;
-            if (reason == TcpCloseReason.Open && !timeWait)
+            // (An endpoint in TIME_WAIT makes the reason Fin already: Open here means the flow was still open.)
+            if (reason == TcpCloseReason.Open)
             {
                 reason = TcpCloseReason.Timeout;
             }
