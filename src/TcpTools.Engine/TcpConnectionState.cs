@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
 using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
@@ -20,13 +22,14 @@ namespace TcpTools;
 public sealed class TcpConnectionState
 {
     private static readonly DateTime s_unixEpoch = new(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+    private static readonly IReadOnlyDictionary<string, uint> s_noAnomalies = new ReadOnlyDictionary<string, uint>(new Dictionary<string, uint>());
     private readonly long _twoMslNs;
     private readonly IPAddressValue _client;
     private readonly IPAddressValue _server;
     private string? _communityId;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
-    private TcpConnectionState(in FlowRecord flow, AddressTextCache addressText, string history, ZeekConnState connState, TcpCloseReason closeReason, TimeSpan msl)
+    private TcpConnectionState(in FlowRecord flow, AddressTextCache addressText, string history, ZeekConnState connState, TcpCloseReason closeReason, TimeSpan msl, in AnomalyRecord anomalies)
     {
         FlowKey key = flow.Key;
         IPVersion = key.IPVersion;
@@ -70,6 +73,9 @@ public sealed class TcpConnectionState
         CloseReason = closeReason;
         ConnState = connState;
         History = history;
+        ClientAnomalies = anomalies.Client;
+        ServerAnomalies = anomalies.Server;
+        AnomalyCounts = anomalies.Client == 0 && anomalies.Server == 0 ? s_noAnomalies : CountsOf(anomalies);
         Msl = msl.Ticks / 10_000_000m;
         _twoMslNs = 2 * msl.Ticks * 100;
         Id = ComputeId(key, flow.FirstNs);
@@ -79,7 +85,18 @@ public sealed class TcpConnectionState
     {
         ref FlowRecord flow = ref table[slot];
         string history = ZeekModel.History(table, slot);
-        return new TcpConnectionState(flow, addressText, history, ZeekModel.ConnState(ref flow, history), closeReason, msl);
+        return new TcpConnectionState(flow, addressText, history, ZeekModel.ConnState(ref flow, history), closeReason, msl, table.Anomalies(slot));
+    }
+
+    private static ReadOnlyDictionary<string, uint> CountsOf(in AnomalyRecord anomalies)
+    {
+        var counts = new Dictionary<string, uint>(StringComparer.OrdinalIgnoreCase);
+        for (uint bits = (uint)(anomalies.Client | anomalies.Server); bits != 0; bits &= bits - 1)
+        {
+            int kind = System.Numerics.BitOperations.TrailingZeroCount(bits);
+            counts.Add(((TcpAnomaly)(1u << kind)).ToString(), anomalies.Counts[kind]);
+        }
+        return new ReadOnlyDictionary<string, uint>(counts);
     }
 
     /// <summary>A stable id: the same connection in the same capture always gets the same one (4-tuple and first time).</summary>
@@ -216,6 +233,18 @@ public sealed class TcpConnectionState
 
     /// <summary>Zeek's history: upper case from the originator, lower case from the responder (S H A D F R C G T W I Q ^).</summary>
     public string History { get; }
+
+    /// <summary>Every kind of anomaly the connection's segments showed (<c>Where-Object Anomalies -match 'DataAfterReset'</c>); None for most.</summary>
+    public TcpAnomaly Anomalies => ClientAnomalies | ServerAnomalies;
+
+    /// <summary>The kinds of anomaly the client's segments showed.</summary>
+    public TcpAnomaly ClientAnomalies { get; }
+
+    /// <summary>The kinds of anomaly the server's segments showed.</summary>
+    public TcpAnomaly ServerAnomalies { get; }
+
+    /// <summary>How many segments showed each kind, by name (<c>$flow.AnomalyCounts.RstOutsideWindow</c>); empty when there were none.</summary>
+    public IReadOnlyDictionary<string, uint> AnomalyCounts { get; }
 
     public override string ToString() => $"{Client} > {Server} {State} {History}";
 

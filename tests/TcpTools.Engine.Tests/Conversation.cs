@@ -45,6 +45,9 @@ internal sealed class Conversation
     /// <summary>Capture time of the next segment (ns); advances 1 ms per segment.</summary>
     public long Now { get; set; } = 1_700_000_000_000_000_000;
 
+    /// <summary>Changes the next frame's bytes after it is built (to break a checksum, say), then clears itself.</summary>
+    public Action<byte[]>? MangleNext { get; set; }
+
     /// <summary>Snapshots the tracker emitted so far.</summary>
     public List<TcpConnectionState> Emitted { get; } = new();
 
@@ -83,6 +86,8 @@ internal sealed class Conversation
             ? Bytes.IPv6(Address(fromClient, true), Address(!fromClient, true), 6, tcp)
             : Bytes.IPv4(Address(fromClient, false), Address(!fromClient, false), 6, tcp);
         byte[] frame = Bytes.Ethernet(_v6 ? (ushort)0x86DD : (ushort)0x0800, ip);
+        MangleNext?.Invoke(frame);
+        MangleNext = null;
         Assert.Equal(DecodeStatus.Tcp, PacketDecoder.TryDecode(LinkType.Ethernet, frame, out DecodedTcp decoded));
         Tracker.Process(Now, decoded, frame);
         Now += 1_000_000;

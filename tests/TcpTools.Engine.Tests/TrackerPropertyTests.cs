@@ -117,6 +117,7 @@ public class TrackerPropertyTests
                 : Fin(segs[^4].FromClient);
             Assert.Equal(expected, (f.ClientState, f.ServerState));
             Assert.Equal((last.Flags & TcpFlags.Rst) != 0 ? TcpCloseReason.Reset : TcpCloseReason.Fin, f.CloseReason);
+            Assert.Equal(TcpAnomaly.None, f.Anomalies); // a correct exchange, whatever its numbers, shows none
         }, iter: 1000);
 
         static (TcpState, TcpState) Fin(bool clientFirst) => clientFirst ? (TcpState.TimeWait, TcpState.Closed) : (TcpState.Closed, TcpState.TimeWait);
@@ -195,6 +196,10 @@ public class TrackerPropertyTests
         {
             Assert.Equal((TcpState.Closed, TcpState.Closed), (f.ClientState, f.ServerState));
         }
+        // Anomalies: the counts name exactly the kinds shown, and no kind is counted more often than segments were seen.
+        Assert.Equal(f.ClientAnomalies | f.ServerAnomalies, f.Anomalies);
+        Assert.Equal(Enum.GetValues<TcpAnomaly>().Where(k => k != 0 && f.Anomalies.HasFlag(k)).Select(k => k.ToString()).Order(), f.AnomalyCounts.Keys.Order());
+        Assert.All(f.AnomalyCounts.Values, n => Assert.InRange(n, 1u, (uint)f.Packets));
     }
 
     private static int Rank(TcpState s) => s switch

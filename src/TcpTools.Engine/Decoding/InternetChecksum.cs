@@ -43,6 +43,24 @@ public static class InternetChecksum
     }
 
     /// <summary>
+    /// Judges an IPv4 header's checksum (RFC 791): the ones'-complement sum of the header, checksum included, is all
+    /// ones. Unverified for IPv6 (it has none) and when the capture does not hold the whole header.
+    /// </summary>
+    public static TcpChecksumStatus VerifyIPv4Header(ReadOnlySpan<byte> frame, in DecodedTcp tcp)
+    {
+        if (tcp.IPVersion != 4 || tcp.IPOffset >= frame.Length)
+        {
+            return TcpChecksumStatus.Unverified;
+        }
+        int headerLength = (frame[tcp.IPOffset] & 0x0F) * 4;
+        if (headerLength < 20 || tcp.IPOffset + headerLength > frame.Length)
+        {
+            return TcpChecksumStatus.Unverified;
+        }
+        return Fold(Add(frame.Slice(tcp.IPOffset, headerLength), 0)) == 0xFFFF ? TcpChecksumStatus.Good : TcpChecksumStatus.Bad;
+    }
+
+    /// <summary>
     /// Adds <paramref name="data"/> to a running sum in native-order 32-bit words. Ones'-complement addition is
     /// independent of byte order (RFC 1071 §2(B)) and every caller starts at an even offset, so the folded
     /// result of an all-ones check is the same either way.

@@ -106,6 +106,9 @@ internal enum FlowFlags : ushort
 
     /// <summary>The client's SYN was seen: <see cref="FlowRecord.SynUs"/> holds its time, and a handshake RTT can be measured.</summary>
     ClientSynSeen = 1 << 7,
+
+    /// <summary>The flow has shown anomalies: they are in <see cref="FlowTable"/>'s side table.</summary>
+    HasAnomalies = 1 << 8,
 }
 
 /// <summary>The first 12 letters of Zeek's history string, inline.</summary>

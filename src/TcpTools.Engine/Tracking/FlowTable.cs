@@ -35,6 +35,9 @@ internal sealed class FlowTable
     private uint[] _index;
     private int _mask;
     private readonly Dictionary<int, string> _historyOverflow = new();
+    // The anomalies of the flows that have any (FlowFlags.HasAnomalies), by slot.
+    private readonly Dictionary<int, AnomalyRecord> _anomalies = new();
+
     public FlowTable(int initialCapacity = 1024)
     {
         int size = 16;
@@ -158,6 +161,10 @@ internal sealed class FlowTable
         {
             _historyOverflow.Remove(slot);
         }
+        if ((record.Flags & FlowFlags.HasAnomalies) != 0)
+        {
+            _anomalies.Remove(slot);
+        }
         record.Flags = FlowFlags.None;
         _dueSeconds[slot] = uint.MaxValue;
         if (_freeCount == _free.Length)
@@ -174,6 +181,7 @@ internal sealed class FlowTable
         Array.Clear(_index);
         Array.Fill(_dueSeconds, uint.MaxValue, 0, _highWater);
         _historyOverflow.Clear();
+        _anomalies.Clear();
         _freeCount = 0;
         _highWater = 0;
         Count = 0;
@@ -184,6 +192,17 @@ internal sealed class FlowTable
 
     public void AppendHistoryOverflow(int slot, char letter) =>
         _historyOverflow[slot] = HistoryOverflow(slot) + letter.ToString();
+
+    /// <summary>Counts the anomalies one segment of the flow showed; returns the kinds the flow had not shown before.</summary>
+    public TcpAnomaly AddAnomalies(int slot, TcpAnomaly found, bool fromClient)
+    {
+        this[slot].Flags |= FlowFlags.HasAnomalies;
+        return System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_anomalies, slot, out _).Add(found, fromClient);
+    }
+
+    /// <summary>The anomalies of a flow (an empty record when it has none).</summary>
+    public AnomalyRecord Anomalies(int slot) =>
+        (this[slot].Flags & FlowFlags.HasAnomalies) != 0 && _anomalies.TryGetValue(slot, out AnomalyRecord record) ? record : default;
 
     /// <summary>Managed bytes held by the table's arrays (records, index, free list).</summary>
     public long FootprintBytes =>

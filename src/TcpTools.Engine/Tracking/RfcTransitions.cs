@@ -12,9 +12,12 @@ namespace TcpTools.Engine.Tracking;
 /// </summary>
 internal static class RfcTransitions
 {
-    /// <summary>Applies the segment; false when it was a RST the receiver would not accept.</summary>
+    /// <summary>
+    /// Applies the segment, adding to <paramref name="found"/> the anomalies the RFC rules see in it; false when it was
+    /// a RST the receiver would not accept.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    public static bool Process(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp, bool onReceipt)
+    public static bool Process(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp, bool onReceipt, ref TcpAnomaly found)
     {
         TcpFlags flags = tcp.Flags;
         if ((flags & TcpFlags.Rst) != 0)
@@ -29,6 +32,7 @@ internal static class RfcTransitions
                     rcv.Facts |= EndpointFacts.Reset;
                     return true;
                 }
+                found |= ResetInWindow(ref snd, ref rcv, tcp) ? TcpAnomaly.RstInWindow : TcpAnomaly.RstOutsideWindow;
                 return false;
             }
             snd.Facts |= EndpointFacts.Reset;
@@ -37,6 +41,17 @@ internal static class RfcTransitions
         }
         bool syn = (flags & TcpFlags.Syn) != 0;
         bool hasAck = (flags & TcpFlags.Ack) != 0;
+        bool fin = (flags & TcpFlags.Fin) != 0;
+        if (syn ? fin : !hasAck)
+        {
+            // SYN+FIN, or no SYN, ACK or RST at all (null, FIN and Xmas scans): conntrack's invalid combinations.
+            found |= syn ? TcpAnomaly.SynAndFin : TcpAnomaly.NoAck;
+        }
+        if (syn && !hasAck && (rcv.Facts & (EndpointFacts.SentSyn | EndpointFacts.ReceivedSyn)) == EndpointFacts.SentSyn
+            && (snd.Facts & EndpointFacts.SentSyn) == 0)
+        {
+            found |= TcpAnomaly.SimultaneousOpen; // its SYN crossed the peer's (RFC 9293 figure 7)
+        }
         // For the receiver's side (on receipt): the ACK is one it would accept (SEG.ACK ≤ SND.NXT), and this ACK
         // acknowledges its SYN.
         bool ackAcceptable = false, acksRcvSyn = false;
@@ -51,6 +66,14 @@ internal static class RfcTransitions
             bool withinSent = !rcv.NextSeqKnown || ack <= (SeqNum)rcv.NextSeq;
             ackAcceptable = withinSent;
             acksRcvSyn = (rcv.Facts & EndpointFacts.SentSyn) != 0 && ack >= (SeqNum)rcv.Isn + 1 && withinSent;
+            if (!withinSent)
+            {
+                found |= TcpAnomaly.AckOfUnseenData;
+            }
+            if (syn && !acksRcvSyn && (rcv.Facts & EndpointFacts.SentSyn) != 0)
+            {
+                found |= TcpAnomaly.BadSynAck;
+            }
             if (acksRcvSyn && (rcv.Facts & EndpointFacts.SynAcked) == 0)
             {
                 snd.Facts |= EndpointFacts.ReceivedSyn;
@@ -69,7 +92,6 @@ internal static class RfcTransitions
         {
             snd.Facts |= EndpointFacts.SentSyn;
         }
-        bool fin = (flags & TcpFlags.Fin) != 0;
         if (fin && (snd.Facts & EndpointFacts.SentFin) == 0)
         {
             // Sending a FIN before having received the peer's makes this the active closer (-> TIME_WAIT). What
@@ -140,6 +162,29 @@ internal static class RfcTransitions
         (snd.Facts & (EndpointFacts.SentSyn | EndpointFacts.ReceivedSyn)) == EndpointFacts.SentSyn
         && (rcv.Flags & EndpointFlags.Seen) == 0
         && tcp.SequenceNumber == snd.Isn;
+
+    /// <summary>
+    /// Whether an unacceptable RST fell inside its receiver's window (RCV.NXT ≤ SEG.SEQ &lt; RCV.NXT + RCV.WND: RFC 5961
+    /// answers it with a challenge ACK) rather than outside it. RCV.NXT is the receiver's last ACK and RCV.WND its last
+    /// window, scaled when both SYNs announced a scale; a receiver the capture has not heard from is taken to expect
+    /// the sender's next sequence number with the largest unscaled window. A RST to an endpoint in SYN_SENT that does
+    /// not acknowledge its SYN is outside.
+    /// </summary>
+    private static bool ResetInWindow(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp)
+    {
+        if ((rcv.Facts & (EndpointFacts.SentSyn | EndpointFacts.ReceivedSyn)) == EndpointFacts.SentSyn)
+        {
+            return false;
+        }
+        bool rcvSeen = (rcv.Flags & EndpointFlags.Seen) != 0;
+        uint next = rcvSeen ? rcv.LastAck : snd.NextSeq;
+        uint window = rcvSeen ? ScaledWindow(ref rcv, ref snd) : ushort.MaxValue;
+        return unchecked(tcp.SequenceNumber - next) < window;
+    }
+
+    /// <summary>The receiver's last advertised window in bytes: shifted by its scale when both sides announced one (RFC 7323).</summary>
+    internal static uint ScaledWindow(ref TcpEndpoint rcv, ref TcpEndpoint peer) =>
+        rcv.WindowScale >= 0 && peer.WindowScale >= 0 ? (uint)rcv.Window << rcv.WindowScale : rcv.Window;
 
     /// <summary>
     /// RFC 9293 3.10.7 with RFC 5961: a RST answering a SYN is acceptable if it acknowledges the SYN; otherwise only

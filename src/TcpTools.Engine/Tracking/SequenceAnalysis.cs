@@ -20,8 +20,9 @@ internal static class SequenceAnalysis
     /// <param name="tcp">The segment's headers.</param>
     /// <param name="nowUs">The segment's time, µs since the flow's first segment.</param>
     /// <param name="rttUsPlusOne">The handshake RTT plus one, or 0 when not measured.</param>
+    /// <param name="found">Gains the zero-window probe and window-exceeded anomalies.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    public static void Process(ref TcpEndpoint f, ref TcpEndpoint r, in Decoding.DecodedTcp tcp, uint nowUs, uint rttUsPlusOne)
+    public static void Process(ref TcpEndpoint f, ref TcpEndpoint r, in Decoding.DecodedTcp tcp, uint nowUs, uint rttUsPlusOne, ref TcpAnomaly found)
     {
         TcpFlags flags = tcp.Flags;
         bool syn = (flags & TcpFlags.Syn) != 0, fin = (flags & TcpFlags.Fin) != 0;
@@ -39,9 +40,14 @@ internal static class SequenceAnalysis
         if (len == 1 && known && seq == next && rSeen && r.Window == 0)
         {
             probe = true; // zero-window probe: not a retransmission, and no ACK checks
+            found |= TcpAnomaly.ZeroWindowProbe;
         }
         else
         {
+            if (len > 0 && rSeen && (flags & TcpFlags.Rst) == 0 && BeyondWindow(ref f, ref r, seq + len))
+            {
+                found |= TcpAnomaly.WindowExceeded;
+            }
             if (window == 0 && !control)
             {
                 f.ZeroWindows++;
@@ -106,5 +112,23 @@ internal static class SequenceAnalysis
         f.LastTimeUs = nowUs;
         f.Flags = (f.Flags & ~(EndpointFlags.LastWasKeepAlive | EndpointFlags.LastWasWindowProbe))
             | (keepAlive ? EndpointFlags.LastWasKeepAlive : 0) | (probe ? EndpointFlags.LastWasWindowProbe : 0) | EndpointFlags.Seen;
+    }
+
+    /// <summary>
+    /// Whether data ending at <paramref name="end"/> goes past the right edge of the window the receiver last
+    /// advertised (its last ACK plus its window, RFC 9293 3.10.7.4). Judged only when the scale is known (both SYNs
+    /// seen, or one without the option, which turns scaling off), the receiver has acknowledged the sender's SYN and
+    /// has not reset. A receiver's last window taken from its SYN is unscaled and this scales it: such data is let
+    /// through rather than blamed.
+    /// </summary>
+    private static bool BeyondWindow(ref TcpEndpoint f, ref TcpEndpoint r, SeqNum end)
+    {
+        bool fSyn = (f.Flags & EndpointFlags.SynSeen) != 0, rSyn = (r.Flags & EndpointFlags.SynSeen) != 0;
+        bool scaleKnown = (fSyn && rSyn) || (fSyn && f.WindowScale < 0) || (rSyn && r.WindowScale < 0);
+        if (!scaleKnown || (f.Facts & EndpointFacts.SynAcked) == 0 || (r.Facts & EndpointFacts.Reset) != 0)
+        {
+            return false;
+        }
+        return end > (SeqNum)r.LastAck + RfcTransitions.ScaledWindow(ref r, ref f);
     }
 }

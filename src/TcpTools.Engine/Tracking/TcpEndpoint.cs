@@ -131,4 +131,7 @@ internal enum EndpointFlags : byte
 
     /// <summary>Zeek's reassembler has seen data from it out of order (a hole before <see cref="TcpEndpoint.ZeekLastSeq"/>).</summary>
     HasHole = 1 << 4,
+
+    /// <summary>Its SYN (or SYN-ACK) was captured: <see cref="TcpEndpoint.WindowScale"/> says whether it announced a scale.</summary>
+    SynSeen = 1 << 5,
 }

@@ -87,6 +87,18 @@ public sealed class TcpTracker
         Sweep(SweepPerSegment);
 
         int slot = _table.Find(tcp, out bool fromClient);
+        if (Options.ValidateChecksums && InternetChecksum.VerifyIPv4Header(frame, tcp) == TcpChecksumStatus.Bad)
+        {
+            // Dropped at the IP layer, as Zeek drops it: no flow is created or moved, no history letter is written; a
+            // flow it would have belonged to counts it.
+            Statistics.BadIPChecksums++;
+            if (slot >= 0)
+            {
+                AddAnomalies(slot, TcpAnomaly.BadIPChecksum, fromClient);
+            }
+            return;
+        }
+        TcpAnomaly found = TcpAnomaly.None;
         if (slot >= 0)
         {
             ref FlowRecord existing = ref _table[slot];
@@ -103,6 +115,7 @@ public sealed class TcpTracker
                 Statistics.FlowsReused++;
                 Finish(slot, expired: false);
                 slot = -1;
+                found = TcpAnomaly.PortsReused;
             }
         }
         bool created = slot < 0;
@@ -116,6 +129,7 @@ public sealed class TcpTracker
         {
             Statistics.BadChecksums++;
             ZeekModel.ChecksumError(_table, slot, fromClient);
+            AddAnomalies(slot, found | TcpAnomaly.BadChecksum, fromClient);
             _table.SetDue(slot, DueTime(ref flow));
             return;
         }
@@ -139,20 +153,30 @@ public sealed class TcpTracker
         //    as they were before this segment, so it must run before the sequence analysis advances them.
         // 3. SequenceAnalysis (Wireshark's analysis): advances NextSeq, LastAck, the counters; sets NextSeqKnown.
         // Then Handshake: the SYN's options and the handshake RTT, which reads the RFC facts just set.
-        ZeekModel.Process(_table, slot, fromClient, tcp, timeNs);
-        if (!RfcTransitions.Process(ref snd, ref rcv, tcp, _onReceipt))
+        // Each machine adds the anomalies it sees to one set, counted once the segment is through.
+        ZeekModel.Process(_table, slot, fromClient, tcp, timeNs, ref found);
+        if (!RfcTransitions.Process(ref snd, ref rcv, tcp, _onReceipt, ref found))
         {
             Statistics.ResetsIgnored++;
         }
-        SequenceAnalysis.Process(ref snd, ref rcv, tcp, us, flow.RttUsPlusOne);
+        SequenceAnalysis.Process(ref snd, ref rcv, tcp, us, flow.RttUsPlusOne, ref found);
         Handshake(ref flow, ref snd, fromClient, tcp, frame, us, earlierThanFirst: timeNs < flow.FirstNs);
         flow.Flags = fromClient ? flow.Flags | FlowFlags.LastFromClient : flow.Flags & ~FlowFlags.LastFromClient;
         _table.SetDue(slot, DueTime(ref flow));
 
-        if (Options.EmitStateChanges && flow.State != before)
+        // With EmitStateChanges a flow is written when its state changes or it shows a kind of anomaly for the first time.
+        TcpAnomaly fresh = found != 0 ? AddAnomalies(slot, found, fromClient) : TcpAnomaly.None;
+        if (Options.EmitStateChanges && (flow.State != before || fresh != 0))
         {
             Output.Enqueue(Snapshot(slot, OpenReason(ref flow)));
         }
+    }
+
+    /// <summary>Counts a segment's anomalies on its flow; returns the kinds the flow shows for the first time.</summary>
+    private TcpAnomaly AddAnomalies(int slot, TcpAnomaly found, bool fromClient)
+    {
+        Statistics.Anomalies++;
+        return _table.AddAnomalies(slot, found, fromClient);
     }
 
     /// <summary>Feeds a decoded segment object (from Get-TcpSegment or the pipeline).</summary>
@@ -296,6 +320,7 @@ public sealed class TcpTracker
         if ((flags & TcpFlags.Syn) != 0)
         {
             ReadSynOptions(ref snd, tcp, frame);
+            snd.Flags |= EndpointFlags.SynSeen;
             if (fromClient && (flags & TcpFlags.Ack) == 0)
             {
                 flow.SynUs = us;

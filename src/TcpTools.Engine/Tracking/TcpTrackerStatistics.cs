@@ -37,9 +37,15 @@ public sealed class TcpTrackerStatistics
     /// <summary>Segments dropped for a bad TCP checksum (only when checksums are validated).</summary>
     public long BadChecksums { get; internal set; }
 
+    /// <summary>Packets dropped for a bad IPv4 header checksum (only when checksums are validated).</summary>
+    public long BadIPChecksums { get; internal set; }
+
+    /// <summary>Segments that showed at least one named anomaly (<see cref="TcpAnomaly"/>).</summary>
+    public long Anomalies { get; internal set; }
+
     /// <summary>SYNs that started a new flow on a 4-tuple already tracked (port reuse, TIME_WAIT reopen).</summary>
     public long FlowsReused { get; internal set; }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Segments} segments, {FlowsCreated} flows ({FlowsReused} reopened a 4-tuple, peak {PeakFlows} at once, {FlowsEvicted} evicted open, {FinishedFlowsEvicted} finished removed early to make room), {OutOfTimeOrder} segments out of time order, {ResetsIgnored} RSTs ignored as unacceptable, {BadChecksums} dropped for a bad checksum");
+        $"{Segments} segments, {FlowsCreated} flows ({FlowsReused} reopened a 4-tuple, peak {PeakFlows} at once, {FlowsEvicted} evicted open, {FinishedFlowsEvicted} finished removed early to make room), {OutOfTimeOrder} segments out of time order, {ResetsIgnored} RSTs ignored as unacceptable, {BadChecksums} dropped for a bad TCP checksum, {BadIPChecksums} for a bad IP header checksum, {Anomalies} with anomalies");
 }

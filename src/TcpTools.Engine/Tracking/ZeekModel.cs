@@ -5,7 +5,7 @@ namespace TcpTools.Engine.Tracking;
 
 /// <summary>
 /// Zeek's view of a TCP connection, kept beside the RFC states so that <c>ConnState</c> and <c>History</c> equal
-/// what Zeek writes to conn.log: its seven endpoint states (TCPSessionAdapter::UpdateStateMachine), its history
+/// what Zeek writes to conn.log: its seven endpoint states (TCPSessionAdapter::UpdateStateMachine, in <see cref="ZeekStateMachine"/>), its history
 /// letters in its order (update_history, update_window, update_last_seq, the reassembler's gaps), its role flips
 /// and the timers that end a connection. Rules are named after Zeek's functions; the comments say where this
 /// model is simpler than Zeek (no payload reassembly: the gap check keeps one in-order pointer per side).
@@ -100,7 +100,7 @@ internal static class ZeekModel
 
     /// <summary>One segment, in TCPSessionAdapter::Process order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    public static void Process(FlowTable table, int slot, bool fromClient, in Decoding.DecodedTcp tcp, long now)
+    public static void Process(FlowTable table, int slot, bool fromClient, in Decoding.DecodedTcp tcp, long now, ref TcpAnomaly found)
     {
         ref FlowRecord flow = ref table[slot];
         if (flow.HistoryLength == 1 && flow.History[0] == 'H' && (tcp.Flags & TcpFlags.Syn) == 0 && flow.ZeekFlipped)
@@ -129,6 +129,11 @@ internal static class ZeekModel
         {
             Scaled(table, slot, ref ep.ZeekZeroWindows, 'W', isOrig);
         }
+        if (syn)
+        {
+            // syn_weirds. (Zeek also names a SYN with URG baroque_SYN; not kept as a kind here.)
+            found |= (rst ? TcpAnomaly.SynAndRst : 0) | (len > 0 ? TcpAnomaly.SynWithData : 0);
+        }
         if (fin)
         {
             ep.ZeekFinSeen = true;
@@ -142,7 +147,7 @@ internal static class ZeekModel
             peer.Delivered = tcp.AcknowledgmentNumber;
         }
         UpdateLastSeq(table, slot, ref ep, isOrig, syn, fin, rst, seq, segLen, len);
-        bool doClose = UpdateStateMachine(table, slot, fromClient, ref isOrig, syn, fin, rst, ack, len, now);
+        bool doClose = ZeekStateMachine.Update(table, slot, fromClient, ref isOrig, syn, fin, rst, ack, len, now, ref found);
         ref FlowRecord f = ref table[slot];
         if (ack)
         {
@@ -391,114 +396,6 @@ internal static class ZeekModel
         }
     }
 
-    /// <summary>UpdateStateMachine: the sender's state moves (and the receiver's in the cases Zeek names). Returns do_close.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
-    private static bool UpdateStateMachine(FlowTable table, int slot, bool fromClient, ref bool isOrig, bool syn, bool fin, bool rst, bool ack, uint len, long now)
-    {
-        ref FlowRecord flow = ref table[slot];
-        ref TcpEndpoint ep = ref flow.Endpoint(fromClient);
-        ref TcpEndpoint peer = ref flow.Endpoint(!fromClient);
-        bool doClose = false;
-        switch (ep.ZeekState)
-        {
-            case ZeekEndpointState.Inactive:
-                if (syn)
-                {
-                    if (isOrig)
-                    {
-                        ep.ZeekState = ack ? ZeekEndpointState.SynAckSent : ZeekEndpointState.SynSent;
-                        flow.Flags |= FlowFlags.ZeekAttempt;
-                    }
-                    else
-                    {
-                        if (!ack && peer.ZeekState == ZeekEndpointState.SynAckSent)
-                        {
-                            // The SYN of a SYN-ACK seen first: the roles were wrong, flip them.
-                            flow.Flags ^= FlowFlags.ZeekFlipped;
-                            isOrig = true;
-                            Append(table, slot, '^', true);
-                            peer.ZeekState = ZeekEndpointState.Established;
-                        }
-                        if (peer.ZeekState == ZeekEndpointState.SynSent)
-                        {
-                            peer.ZeekState = ZeekEndpointState.Established;
-                        }
-                        ep.ZeekState = ZeekEndpointState.Established;
-                    }
-                }
-                if (fin)
-                {
-                    ep.ZeekState = ZeekEndpointState.Closed;
-                    doClose = true;
-                }
-                if (rst)
-                {
-                    ep.ZeekState = ZeekEndpointState.Reset;
-                    doClose = true;
-                }
-                if (ep.ZeekState == ZeekEndpointState.Inactive)
-                {
-                    ref TcpEndpoint orig = ref Originator(ref flow);
-                    if (!isOrig && len == 0 && orig.ZeekState == ZeekEndpointState.SynSent)
-                    {
-                        // "eccentric TCP" acknowledging the SYN before its SYN-ACK: stays inactive
-                    }
-                    else if (ack && peer.ZeekState == ZeekEndpointState.Established)
-                    {
-                        ep.ZeekState = ZeekEndpointState.Established; // the SYN was missed
-                    }
-                    else
-                    {
-                        ep.ZeekState = ZeekEndpointState.Partial;
-                    }
-                }
-                break;
-            case ZeekEndpointState.SynSent:
-            case ZeekEndpointState.SynAckSent:
-                if (fin)
-                {
-                    ep.ZeekState = ZeekEndpointState.Closed;
-                    doClose = true;
-                }
-                if (rst)
-                {
-                    ep.ZeekState = ZeekEndpointState.Reset;
-                    doClose = true;
-                }
-                break;
-            case ZeekEndpointState.Established:
-            case ZeekEndpointState.Partial:
-                if (syn && ep.ZeekState == ZeekEndpointState.Partial && peer.ZeekState == ZeekEndpointState.Inactive && !ack)
-                {
-                    ep.ZeekState = ZeekEndpointState.SynSent;
-                }
-                if (fin && !rst)
-                {
-                    ep.ZeekState = ZeekEndpointState.Closed;
-                    if (peer.ZeekState == ZeekEndpointState.Reset && peer.ZeekPreviousState == ZeekEndpointState.Closed)
-                    {
-                        peer.ZeekState = ZeekEndpointState.Closed; // a FIN after the peer's FIN-then-RST: a normal close
-                    }
-                    doClose = true;
-                }
-                if (rst)
-                {
-                    ep.ZeekState = ZeekEndpointState.Reset;
-                    doClose = true;
-                }
-                break;
-            case ZeekEndpointState.Closed:
-                if (rst && peer.ZeekState != ZeekEndpointState.Closed)
-                {
-                    ep.ZeekState = ZeekEndpointState.Reset;
-                    doClose = !ep.ZeekDidClose;
-                    ScheduleRemoval(ref flow, now); // the reset timer
-                }
-                break;
-        }
-        return doClose;
-    }
-
     /// <summary>ConnectionClosed: did_close, and the delete timer once the close is complete.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void ConnectionClosed(ref FlowRecord flow, ref TcpEndpoint ep, ref TcpEndpoint peer, long now)
@@ -522,7 +419,7 @@ internal static class ZeekModel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
-    private static void ScheduleRemoval(ref FlowRecord flow, long from)
+    internal static void ScheduleRemoval(ref FlowRecord flow, long from)
     {
         uint at = (uint)((from + TcpTimeouts.ZeekCloseDelay - flow.FirstNs) / 1_000_000) + 1;
         if (flow.ZeekRemoveAtMsPlusOne == 0 || at < flow.ZeekRemoveAtMsPlusOne)
@@ -621,7 +518,7 @@ internal static class ZeekModel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
-    private static void Append(FlowTable table, int slot, char code, bool isOrig)
+    internal static void Append(FlowTable table, int slot, char code, bool isOrig)
     {
         char c = isOrig || code == '^' ? code : char.ToLowerInvariant(code);
         ref FlowRecord flow = ref table[slot];

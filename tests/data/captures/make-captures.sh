@@ -4,7 +4,8 @@
 #   sudo ./make-captures.sh
 #
 # (Debugging: `KEEP_WORK=1 ./make-captures.sh eth_ipv4 sack_loss` runs only the
-# named captures and keeps them in a temp dir; nothing is copied here.)
+# named captures, or derivations such as ack_lost after what they derive from,
+# and keeps them in a temp dir; nothing is copied here.)
 #
 # Needs root, iproute2, ethtool, nftables, tcpdump, dumpcap, tshark/capinfos
 # (Wireshark 4.0.x) and python3. All traffic stays inside network namespaces
@@ -36,7 +37,7 @@ MAC_C=02:00:c6:12:00:01 MAC_S=02:00:c6:12:00:02
 PORT=5000 BULKPORT=5001 CLOSEDPORT=5999
 
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-for t in ip ethtool nft tcpdump dumpcap tshark capinfos timeout taskset "$PY"; do
+for t in ip ethtool nft tcpdump dumpcap tshark capinfos editcap timeout taskset "$PY"; do
     command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 1; }
 done
 
@@ -336,6 +337,32 @@ EOF
     teardown
 }
 
+cap_zero_window() {
+    log "zero-window.pcap"
+    setup_pair 4
+    start_capture cap $NS_C tcpdump -n --immediate-mode -i vcapc -s 96 -Z root -U -w "$WORK/zero-window.pcap" tcp
+    rm -f "$WORK/bulk.ready"
+    spawn bulk $NS_S 30 $PIN "$PY" "$HERE/tt-traffic.py" bulk-server $V4S $BULKPORT "$WORK/bulk.ready" 60000
+    local i
+    for i in $(seq 100); do [ -e "$WORK/bulk.ready" ] && break; sleep 0.1; done
+    # The client's 4 KiB receive buffer fills and it reads nothing for 1.5 s: zero windows, and the server's probes.
+    in_ns $NS_C timeout 30 $PIN "$PY" "$HERE/tt-traffic.py" stalled-bulk-client $V4S $BULKPORT 60000 1.5 40004
+    finish bulk
+    stop_capture cap
+    teardown
+}
+
+derive_ack_lost() {
+    log "ack-lost.pcap (derived)"
+    # eth-ipv4.pcap without the first data segment of each side: the ACKs of those two acknowledge data the capture
+    # never saw (Wireshark's tcp.analysis.ack_lost_segment).
+    local frames
+    frames=$(tshark -r "$WORK/eth-ipv4.pcap" -Y 'tcp.len > 0' -T fields -e frame.number -e tcp.srcport 2>/dev/null |
+        awk '!seen[$2]++ { print $1 }')
+    [ "$(echo $frames | wc -w)" = 2 ] || { echo "ack-lost: expected data from both sides" >&2; return 1; }
+    editcap "$WORK/eth-ipv4.pcap" "$WORK/ack-lost.pcap" $frames
+}
+
 derive_null() {
     log "null-ipv4.pcap, null-ipv6.pcap (derived)"
     "$PY" "$HERE/to-null.py" "$WORK/eth-ipv4.pcap" "$WORK/null-ipv4.pcap"
@@ -395,8 +422,8 @@ check() {
 
 # -------------------------------------------------------------------- main --
 
-if [ $# -gt 0 ]; then            # debugging: ./make-captures.sh eth_ipv4 vlan_ipv4 ... (nothing copied)
-    for c in "$@"; do "cap_$c"; done
+if [ $# -gt 0 ]; then            # debugging: ./make-captures.sh eth_ipv4 vlan_ipv4 ack_lost ... (nothing copied)
+    for c in "$@"; do if declare -F "cap_$c" >/dev/null; then "cap_$c"; else "derive_$c"; fi; done
     for f in "$WORK"/*.pcap "$WORK"/*.pcapng; do [ -e "$f" ] && tshark_tsv "$f"; done
     KEEP_WORK=1
     exit 0
@@ -411,7 +438,9 @@ cap_rawip_ipv4
 cap_multi_if
 cap_multi_section
 cap_sack_loss
+cap_zero_window
 derive_null
+derive_ack_lost
 
 for f in "$WORK"/*.pcap "$WORK"/multi-if.pcapng "$WORK"/multi-section.pcapng; do
     tshark_tsv "$f"

@@ -148,6 +148,24 @@ def bulk_client(addr, port, size, sport=0):
     c.close()
 
 
+def stalled_bulk_client(addr, port, size, stall, sport=0):
+    """bulk-client with a 4 KiB receive buffer that reads nothing for STALL seconds: the window closes and the
+    server probes it (zero-window probes) until the client starts reading."""
+    c = socket.socket(family(addr), socket.SOCK_STREAM)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    c.settimeout(TIMEOUT)
+    if int(sport):
+        c.bind(("", int(sport)))
+    c.connect((addr, port))
+    c.sendall(b"GET bulk data..\n")  # 16 bytes
+    time.sleep(float(stall))
+    got = recv_to_eof(c, int(size))
+    if got != int(size):
+        raise SystemExit("short bulk response: %d" % got)
+    c.close()
+
+
 def main(argv):
     mode, args = argv[1], argv[2:]
     fn = {
@@ -156,6 +174,7 @@ def main(argv):
         "refused": lambda a, p, sp=0: refused(a, int(p), sp),
         "bulk-server": lambda a, p, r, n: bulk_server(a, int(p), r, n),
         "bulk-client": lambda a, p, n, sp=0: bulk_client(a, int(p), n, sp),
+        "stalled-bulk-client": lambda a, p, n, t, sp=0: stalled_bulk_client(a, int(p), n, t, sp),
     }[mode]
     fn(*args)
 
