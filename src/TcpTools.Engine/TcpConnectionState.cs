@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Collections.ObjectModel;
 using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
@@ -22,7 +21,6 @@ namespace TcpTools;
 public sealed class TcpConnectionState
 {
     private static readonly DateTime s_unixEpoch = new(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-    private static readonly IReadOnlyDictionary<string, uint> s_noAnomalies = new ReadOnlyDictionary<string, uint>(new Dictionary<string, uint>());
     private readonly long _twoMslNs;
     private readonly IPAddressValue _client;
     private readonly IPAddressValue _server;
@@ -75,7 +73,7 @@ public sealed class TcpConnectionState
         History = history;
         ClientAnomalies = anomalies.Client;
         ServerAnomalies = anomalies.Server;
-        AnomalyCounts = anomalies.Client == 0 && anomalies.Server == 0 ? s_noAnomalies : CountsOf(anomalies);
+        AnomalyCounts = anomalies.Client == 0 && anomalies.Server == 0 ? TcpAnomalyCounts.None : CountsOf(anomalies);
         Msl = msl.Ticks / 10_000_000m;
         _twoMslNs = 2 * msl.Ticks * 100;
         Id = ComputeId(key, flow.FirstNs);
@@ -88,7 +86,7 @@ public sealed class TcpConnectionState
         return new TcpConnectionState(flow, addressText, history, ZeekModel.ConnState(ref flow, history), closeReason, msl, table.Anomalies(slot));
     }
 
-    private static ReadOnlyDictionary<string, uint> CountsOf(in AnomalyRecord anomalies)
+    private static TcpAnomalyCounts CountsOf(in AnomalyRecord anomalies)
     {
         var counts = new Dictionary<string, uint>(StringComparer.OrdinalIgnoreCase);
         for (uint bits = (uint)(anomalies.Client | anomalies.Server); bits != 0; bits &= bits - 1)
@@ -96,7 +94,7 @@ public sealed class TcpConnectionState
             int kind = System.Numerics.BitOperations.TrailingZeroCount(bits);
             counts.Add(((TcpAnomaly)(1u << kind)).ToString(), anomalies.Counts[kind]);
         }
-        return new ReadOnlyDictionary<string, uint>(counts);
+        return new TcpAnomalyCounts(counts);
     }
 
     /// <summary>A stable id: the same connection in the same capture always gets the same one (4-tuple and first time).</summary>
@@ -244,7 +242,7 @@ public sealed class TcpConnectionState
     public TcpAnomaly ServerAnomalies { get; }
 
     /// <summary>How many segments showed each kind, by name (<c>$flow.AnomalyCounts.RstOutsideWindow</c>); empty when there were none.</summary>
-    public IReadOnlyDictionary<string, uint> AnomalyCounts { get; }
+    public TcpAnomalyCounts AnomalyCounts { get; }
 
     public override string ToString() => $"{Client} > {Server} {State} {History}";
 

@@ -85,6 +85,70 @@ Describe 'Table views fit 120 columns' {
         $text | Should -Match 'web01\.lab'
         Test-Fits120 @($remote)
     }
+    It 'the Anomalies view of live and remote flows, with the most kinds one flow can show' {
+        $c = 'fd00:198:18:0:1111:2222:3333:4444'; $s = 'fd00:198:18:0:1234:5678:9abc:def0'
+        $crafted = @(
+            New-TcpSegment -Source $c -SourcePort 65535 -Destination $s -DestinationPort 443 -Flags Syn -SequenceNumber 1 -PayloadText 'early'
+            New-TcpSegment -Source $s -SourcePort 443 -Destination $c -DestinationPort 65535 -Flags 'Syn, Ack' -SequenceNumber 7 -AcknowledgmentNumber 99
+            New-TcpSegment -Source $c -SourcePort 65535 -Destination $s -DestinationPort 443 -Flags 'Psh, Ack' -SequenceNumber 7 -AcknowledgmentNumber 9999 -PayloadText 'data'
+            New-TcpSegment -Source $c -SourcePort 65535 -Destination $s -DestinationPort 443 -Flags Fin -SequenceNumber 11
+            New-TcpSegment -Source $s -SourcePort 443 -Destination $c -DestinationPort 65535 -Flags Rst -SequenceNumber 4000000000
+        )
+        $flows = @($crafted | Get-TcpFlow) + @(Get-TcpFlow (Join-Path $samples 'web.pcapng') | Select-Object -First 3)
+        ($flows[0].AnomalyCounts.Count) | Should -BeGreaterOrEqual 4
+        Test-Fits120 ($flows | Format-Table -View Anomalies)
+        $remote = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($flows))
+        $remote | Add-Member -NotePropertyName PSComputerName -NotePropertyValue 'web01.lab'
+        $remote | Add-Member -NotePropertyName PSShowComputerName -NotePropertyValue $true
+        Test-Fits120 ($remote | Format-Table -View Anomalies)
+    }
+}
+
+Describe 'Anomalies as data' {
+    BeforeAll {
+        # A RST in the server's name that the server's own data then contradicts: the mark of an injected reset.
+        $flow = @(
+            New-TcpSegment -Source 198.18.0.1 -SourcePort 40000 -Destination 198.18.0.2 -DestinationPort 80 -Flags Syn -SequenceNumber 1000
+            New-TcpSegment -Source 198.18.0.2 -SourcePort 80 -Destination 198.18.0.1 -DestinationPort 40000 -Flags 'Syn, Ack' -SequenceNumber 5000 -AcknowledgmentNumber 1001
+            New-TcpSegment -Source 198.18.0.1 -SourcePort 40000 -Destination 198.18.0.2 -DestinationPort 80 -Flags Ack -SequenceNumber 1001 -AcknowledgmentNumber 5001
+            New-TcpSegment -Source 198.18.0.2 -SourcePort 80 -Destination 198.18.0.1 -DestinationPort 40000 -Flags Rst -SequenceNumber 5001
+            New-TcpSegment -Source 198.18.0.2 -SourcePort 80 -Destination 198.18.0.1 -DestinationPort 40000 -Flags 'Psh, Ack' -SequenceNumber 5001 -AcknowledgmentNumber 1001 -PayloadText 'still here'
+        ) | Get-TcpFlow
+    }
+    It 'Where-Object filters on the kinds by name' {
+        @($flow | Where-Object Anomalies -match 'DataAfterReset').Count | Should -Be 1
+        @($flow | Where-Object Anomalies -match 'SynWithData').Count | Should -Be 0
+        $flow.ServerAnomalies | Should -Be ([TcpTools.TcpAnomaly]::DataAfterReset)
+        $flow.ClientAnomalies | Should -Be ([TcpTools.TcpAnomaly]::None)
+        $flow.Anomalies.HasFlag([TcpTools.TcpAnomaly]::DataAfterReset) | Should -BeTrue
+    }
+    It 'counts by name, as a property' {
+        $flow.AnomalyCounts.DataAfterReset | Should -Be 1
+        "$($flow.AnomalyCounts)" | Should -BeExactly 'DataAfterReset=1'
+    }
+    It 'ConvertTo-Json writes the kinds as text and the counts as an object; Export-Csv as text' {
+        $j = $flow | Select-Object Client, Anomalies, AnomalyCounts | ConvertTo-Json -EnumsAsStrings | ConvertFrom-Json
+        $j.Anomalies | Should -BeExactly 'DataAfterReset'
+        $j.AnomalyCounts.DataAfterReset | Should -Be 1
+        $csv = $flow | Select-Object Client, Anomalies, AnomalyCounts | ConvertTo-Csv | ConvertFrom-Csv
+        ($csv.Anomalies, $csv.AnomalyCounts) | Should -Be @('DataAfterReset', 'DataAfterReset=1')
+    }
+    It 'a flow that came back through remoting keeps kinds and counts' {
+        $remote = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($flow))
+        @($remote | Where-Object Anomalies -match 'DataAfterReset').Count | Should -Be 1
+        $remote.AnomalyCounts.DataAfterReset | Should -Be 1
+    }
+    It '-Watch writes a flow again when it first shows a kind' {
+        $segments = @(
+            New-TcpSegment -Source 198.18.0.1 -SourcePort 40000 -Destination 198.18.0.2 -DestinationPort 80 -Flags Syn -SequenceNumber 1000
+            New-TcpSegment -Source 198.18.0.2 -SourcePort 80 -Destination 198.18.0.1 -DestinationPort 40000 -Flags 'Syn, Ack' -SequenceNumber 5000 -AcknowledgmentNumber 1001
+            New-TcpSegment -Source 198.18.0.1 -SourcePort 40000 -Destination 198.18.0.2 -DestinationPort 80 -Flags Ack -SequenceNumber 1001 -AcknowledgmentNumber 5001
+            New-TcpSegment -Source 198.18.0.2 -SourcePort 80 -Destination 198.18.0.1 -DestinationPort 40000 -Flags Rst -SequenceNumber 900000
+        )
+        $written = @($segments | Get-TcpFlow -Watch)
+        $written[-1].Anomalies | Should -Be ([TcpTools.TcpAnomaly]::RstOutsideWindow)
+        $written[-1].State | Should -Be 'Established' # the RST was not acceptable: nothing moved
+    }
 }
 
 Describe 'Get-Help' {

@@ -27,6 +27,36 @@ public static class ViewText
         return text.Length > width ? text.Substring(0, width - 1) + Ellipsis : text;
     }
 
+    /// <summary>
+    /// Anomaly counts as <c>Name=N</c> in the order of <see cref="TcpAnomaly"/>, cut to <paramref name="width"/>: from a
+    /// live connection's <see cref="TcpAnomalyCounts"/>, or the text it crosses remoting as.
+    /// </summary>
+    public static string Anomalies(object? counts, int width)
+    {
+        object? value = counts is PSObject ps ? ps.BaseObject : counts;
+        var entries = new System.Collections.Generic.List<(uint Order, string Text)>();
+        if (value is System.Collections.IDictionary dictionary)
+        {
+            foreach (System.Collections.DictionaryEntry e in dictionary)
+            {
+                entries.Add(Entry(LanguagePrimitives.ConvertTo<string>(e.Key) ?? "", LanguagePrimitives.ConvertTo<string>(e.Value) ?? ""));
+            }
+        }
+        else if (value is string text)
+        {
+            foreach (string pair in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                int eq = pair.IndexOf('=', StringComparison.Ordinal);
+                entries.Add(eq < 0 ? Entry(pair, "") : Entry(pair.Substring(0, eq), pair.Substring(eq + 1)));
+            }
+        }
+        entries.Sort((a, b) => a.Order.CompareTo(b.Order));
+        return ElideRight(string.Join(" ", entries.ConvertAll(e => e.Text)), width);
+
+        static (uint, string) Entry(string name, string count) =>
+            (Enum.TryParse(name, ignoreCase: true, out TcpAnomaly kind) ? (uint)kind : uint.MaxValue, count.Length > 0 ? name + "=" + count : name);
+    }
+
     /// <summary>Packet counts as client/server: exact below 100,000 each, else shortened (12k, 1.5M, 2.0G).</summary>
     public static string Packets(object? client, object? server)
     {
