@@ -25,6 +25,8 @@ public sealed class TcpConnectionState
     private readonly IPAddressValue _client;
     private readonly IPAddressValue _server;
     private string? _communityId;
+    // Null for a connection without anomalies (most): one reference is all they cost.
+    private readonly AnomalyData? _anomalies;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private TcpConnectionState(in FlowRecord flow, AddressTextCache addressText, string history, ZeekConnState connState, TcpCloseReason closeReason, TimeSpan msl, in AnomalyRecord anomalies)
@@ -71,9 +73,10 @@ public sealed class TcpConnectionState
         CloseReason = closeReason;
         ConnState = connState;
         History = history;
-        ClientAnomalies = anomalies.Client;
-        ServerAnomalies = anomalies.Server;
-        AnomalyCounts = anomalies.Client == 0 && anomalies.Server == 0 ? TcpAnomalyCounts.None : CountsOf(anomalies);
+        if ((anomalies.Client | anomalies.Server) != 0)
+        {
+            _anomalies = new AnomalyData(anomalies.Client, anomalies.Server, CountsOf(anomalies));
+        }
         Msl = msl.Ticks / 10_000_000m;
         _twoMslNs = 2 * msl.Ticks * 100;
         Id = ComputeId(key, flow.FirstNs);
@@ -86,15 +89,25 @@ public sealed class TcpConnectionState
         return new TcpConnectionState(flow, addressText, history, ZeekModel.ConnState(ref flow, history), closeReason, msl, table.Anomalies(slot));
     }
 
-    private static TcpAnomalyCounts CountsOf(in AnomalyRecord anomalies)
+    // The counts of the kinds shown, in bit order: the dictionary is built only when someone reads AnomalyCounts.
+    private static uint[] CountsOf(in AnomalyRecord anomalies)
     {
-        var counts = new Dictionary<string, uint>(StringComparer.OrdinalIgnoreCase);
-        for (uint bits = (uint)(anomalies.Client | anomalies.Server); bits != 0; bits &= bits - 1)
+        uint bits = (uint)(anomalies.Client | anomalies.Server);
+        var counts = new uint[System.Numerics.BitOperations.PopCount(bits)];
+        for (int i = 0; bits != 0; bits &= bits - 1, i++)
         {
-            int kind = System.Numerics.BitOperations.TrailingZeroCount(bits);
-            counts.Add(((TcpAnomaly)(1u << kind)).ToString(), anomalies.Counts[kind]);
+            counts[i] = anomalies.Counts[System.Numerics.BitOperations.TrailingZeroCount(bits)];
         }
-        return new TcpAnomalyCounts(counts);
+        return counts;
+    }
+
+    /// <summary>The anomalies of a connection that has any: the kinds per side, the counts in bit order, the dictionary once read.</summary>
+    private sealed class AnomalyData(TcpAnomaly client, TcpAnomaly server, uint[] counts)
+    {
+        public TcpAnomaly Client { get; } = client;
+        public TcpAnomaly Server { get; } = server;
+        public uint[] Counts { get; } = counts;
+        public TcpAnomalyCounts? ByName { get; set; }
     }
 
     /// <summary>A stable id: the same connection in the same capture always gets the same one (4-tuple and first time).</summary>
@@ -236,13 +249,13 @@ public sealed class TcpConnectionState
     public TcpAnomaly Anomalies => ClientAnomalies | ServerAnomalies;
 
     /// <summary>The kinds of anomaly the client's segments showed.</summary>
-    public TcpAnomaly ClientAnomalies { get; }
+    public TcpAnomaly ClientAnomalies => _anomalies?.Client ?? TcpAnomaly.None;
 
     /// <summary>The kinds of anomaly the server's segments showed.</summary>
-    public TcpAnomaly ServerAnomalies { get; }
+    public TcpAnomaly ServerAnomalies => _anomalies?.Server ?? TcpAnomaly.None;
 
     /// <summary>How many segments showed each kind, by name (<c>$flow.AnomalyCounts.RstOutsideWindow</c>); empty when there were none.</summary>
-    public TcpAnomalyCounts AnomalyCounts { get; }
+    public TcpAnomalyCounts AnomalyCounts => _anomalies is null ? TcpAnomalyCounts.None : _anomalies.ByName ??= TcpAnomalyCounts.Of(Anomalies, _anomalies.Counts);
 
     public override string ToString() => $"{Client} > {Server} {State} {History}";
 

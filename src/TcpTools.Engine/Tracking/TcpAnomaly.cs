@@ -61,10 +61,10 @@ public enum TcpAnomaly : uint
     /// <summary>One byte sent into a zero window to learn when it opens (Wireshark tcp.analysis.zero_window_probe).</summary>
     ZeroWindowProbe = 1 << 15,
 
-    /// <summary>A segment whose TCP checksum is wrong, with -ValidateChecksum (Zeek bad_TCP_checksum, Wireshark tcp.checksum.bad): dropped, history C.</summary>
+    /// <summary>A segment whose TCP checksum is wrong, with -ValidateChecksum (Zeek bad_TCP_checksum, Wireshark tcp.checksum_bad.expert): dropped, history C.</summary>
     BadChecksum = 1 << 16,
 
-    /// <summary>A packet whose IPv4 header checksum is wrong, with -ValidateChecksum (Zeek bad_IP_checksum, Wireshark ip.checksum.bad): dropped at the IP layer, no history letter.</summary>
+    /// <summary>A packet whose IPv4 header checksum is wrong, with -ValidateChecksum (Zeek bad_IP_checksum, Wireshark ip.checksum_bad.expert): dropped at the IP layer, no history letter.</summary>
     BadIPChecksum = 1 << 17,
 
     /// <summary>A new connection started on the 4-tuple of one still held (in TIME_WAIT, reset, or closed): Wireshark tcp.analysis.reused_ports.</summary>

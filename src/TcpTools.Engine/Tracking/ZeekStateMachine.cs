@@ -93,7 +93,7 @@ internal static class ZeekStateMachine
     }
 
     /// <summary>UpdateSYN_SentState: it has sent its SYN (or SYN-ACK as originator) and the handshake is not complete.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.AggressiveInlining)] // per segment: inlined into Update
     private static bool SynSent(ref TcpEndpoint ep, bool fin, bool rst, uint len, ref TcpAnomaly found)
     {
         bool doClose = false;
@@ -115,7 +115,7 @@ internal static class ZeekStateMachine
     }
 
     /// <summary>UpdateEstablishedState: established, or partial (picked up mid-stream).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.AggressiveInlining)] // per segment: inlined into Update
     private static bool Established(ref TcpEndpoint ep, ref TcpEndpoint peer, bool syn, bool fin, bool rst, bool ack)
     {
         bool doClose = false;
@@ -158,6 +158,7 @@ internal static class ZeekStateMachine
     }
 
     /// <summary>UpdateResetState: it has sent a RST; nothing moves it any more, and whatever it sends is a weird.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.AggressiveInlining)] // per segment: inlined into Update
     private static void Reset(bool syn, bool fin, bool rst, uint len, ref TcpAnomaly found)
     {
         if (syn)

@@ -200,6 +200,7 @@ function New-DocFixture {
         'tcp-states.pcap'   = Join-Path $samples 'tcp-states.pcap'    # ten connections in ten end states
         'client.pcap'       = Join-Path $samples 'tcp-session.pcap'   # one request/response connection, then a refused one
         'loss.pcap'         = Join-Path $data 'sack-loss.pcap'        # loss, SACK and retransmissions
+        'anomalies.pcap'    = Join-Path $samples 'anomalies.pcap'     # one connection per kind of anomaly
         'lo-and-eth.pcapng' = Join-Path $data 'multi-if.pcapng'       # two interfaces, loopback with offloaded checksums
     }
     foreach ($name in $copies.Keys) { Copy-Item $copies[$name] (Join-Path $Path $name) }
