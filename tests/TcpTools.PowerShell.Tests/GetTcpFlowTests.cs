@@ -65,7 +65,7 @@ public class GetTcpFlowTests
             """, variables: Vars(("reorder", Path.Combine(zeek, "handshake-reorder.pcap")), ("bad", Path.Combine(zeek, "syn-bad-checksum.pcap")))).AssertNoErrors();
         // Zeek's baselines (zeek -b): Hs^ADadFf for the reordered handshake; C and OTH, no packets, for the bad SYN.
         Assert.Equal(new[] { "^hSADadFf", "Hs^ADadFf", "S0 S 1", "OTH C 0" }, run.Output.Select(o => o.ToString()));
-        Assert.Contains(run.Verbose, v => v.Contains("1 dropped for a bad checksum"));
+        Assert.Contains(run.Verbose, v => v.Contains("1 dropped for a bad TCP checksum"));
     }
 
     [Theory]
