@@ -75,7 +75,7 @@ public sealed class TcpConnectionState
         History = history;
         if ((anomalies.Client | anomalies.Server) != 0)
         {
-            _anomalies = new AnomalyData(anomalies.Client, anomalies.Server, CountsOf(anomalies));
+            _anomalies = new AnomalyData(anomalies);
         }
         Msl = msl.Ticks / 10_000_000m;
         _twoMslNs = 2 * msl.Ticks * 100;
@@ -89,25 +89,32 @@ public sealed class TcpConnectionState
         return new TcpConnectionState(flow, addressText, history, ZeekModel.ConnState(ref flow, history), closeReason, msl, table.Anomalies(slot));
     }
 
-    // The counts of the kinds shown, in bit order: the dictionary is built only when someone reads AnomalyCounts.
-    private static uint[] CountsOf(in AnomalyRecord anomalies)
+    /// <summary>
+    /// The anomalies of a connection that has any: the kinds per side, and the count of each kind shown in bit order
+    /// (a few bytes, where the flow's record holds a slot for every kind); the by-name dictionary once it is read.
+    /// </summary>
+    private sealed class AnomalyData
     {
-        uint bits = (uint)(anomalies.Client | anomalies.Server);
-        var counts = new uint[System.Numerics.BitOperations.PopCount(bits)];
-        for (int i = 0; bits != 0; bits &= bits - 1, i++)
-        {
-            counts[i] = anomalies.Counts[System.Numerics.BitOperations.TrailingZeroCount(bits)];
-        }
-        return counts;
-    }
+        private readonly uint[] _counts;
+        private TcpAnomalyCounts? _byName;
 
-    /// <summary>The anomalies of a connection that has any: the kinds per side, the counts in bit order, the dictionary once read.</summary>
-    private sealed class AnomalyData(TcpAnomaly client, TcpAnomaly server, uint[] counts)
-    {
-        public TcpAnomaly Client { get; } = client;
-        public TcpAnomaly Server { get; } = server;
-        public uint[] Counts { get; } = counts;
-        public TcpAnomalyCounts? ByName { get; set; }
+        public AnomalyData(in AnomalyRecord record)
+        {
+            Client = record.Client;
+            Server = record.Server;
+            uint bits = (uint)(Client | Server);
+            _counts = new uint[System.Numerics.BitOperations.PopCount(bits)];
+            for (int i = 0; bits != 0; bits &= bits - 1, i++)
+            {
+                _counts[i] = record.Counts[System.Numerics.BitOperations.TrailingZeroCount(bits)];
+            }
+        }
+
+        public TcpAnomaly Client { get; }
+
+        public TcpAnomaly Server { get; }
+
+        public TcpAnomalyCounts ByName => _byName ??= TcpAnomalyCounts.Of(Client | Server, _counts);
     }
 
     /// <summary>A stable id: the same connection in the same capture always gets the same one (4-tuple and first time).</summary>
@@ -255,7 +262,7 @@ public sealed class TcpConnectionState
     public TcpAnomaly ServerAnomalies => _anomalies?.Server ?? TcpAnomaly.None;
 
     /// <summary>How many segments showed each kind, by name (<c>$flow.AnomalyCounts.RstOutsideWindow</c>); empty when there were none.</summary>
-    public TcpAnomalyCounts AnomalyCounts => _anomalies is null ? TcpAnomalyCounts.None : _anomalies.ByName ??= TcpAnomalyCounts.Of(Anomalies, _anomalies.Counts);
+    public TcpAnomalyCounts AnomalyCounts => _anomalies?.ByName ?? TcpAnomalyCounts.None;
 
     public override string ToString() => $"{Client} > {Server} {State} {History}";
 

@@ -178,13 +178,9 @@ internal static class RfcTransitions
         }
         bool rcvSeen = (rcv.Flags & EndpointFlags.Seen) != 0;
         uint next = rcvSeen ? rcv.LastAck : snd.NextSeq;
-        uint window = rcvSeen ? ScaledWindow(ref rcv, ref snd) : ushort.MaxValue;
+        uint window = rcvSeen ? rcv.ScaledWindow(snd) : ushort.MaxValue;
         return unchecked(tcp.SequenceNumber - next) < window;
     }
-
-    /// <summary>The receiver's last advertised window in bytes: shifted by its scale when both sides announced one (RFC 7323).</summary>
-    internal static uint ScaledWindow(ref TcpEndpoint rcv, ref TcpEndpoint peer) =>
-        rcv.WindowScale >= 0 && peer.WindowScale >= 0 ? (uint)rcv.Window << rcv.WindowScale : rcv.Window;
 
     /// <summary>
     /// RFC 9293 3.10.7 with RFC 5961: a RST answering a SYN is acceptable if it acknowledges the SYN; otherwise only

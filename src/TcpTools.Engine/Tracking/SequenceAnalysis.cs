@@ -129,6 +129,6 @@ internal static class SequenceAnalysis
         {
             return false;
         }
-        return end > (SeqNum)r.LastAck + RfcTransitions.ScaledWindow(ref r, ref f);
+        return end > (SeqNum)r.LastAck + r.ScaledWindow(f);
     }
 }

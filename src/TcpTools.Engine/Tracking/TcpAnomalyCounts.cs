@@ -16,7 +16,7 @@ public sealed class TcpAnomalyCounts : ReadOnlyDictionary<string, uint>
     public static readonly TcpAnomalyCounts None = new(new Dictionary<string, uint>());
 
     // The kinds' names by bit number, made once.
-    private static readonly string[] s_names = Enumerable.Range(0, 32).Select(bit => ((TcpAnomaly)(1u << bit)).ToString()).ToArray();
+    private static readonly string[] s_names = Enumerable.Range(0, Engine.Tracking.AnomalyRecord.Kinds).Select(bit => ((TcpAnomaly)(1u << bit)).ToString()).ToArray();
 
     private TcpAnomalyCounts(IDictionary<string, uint> counts)
         : base(counts)

@@ -111,6 +111,10 @@ internal struct TcpEndpoint
     }
 
     public readonly TcpState State => RfcState.Of(Facts);
+
+    /// <summary>Its last advertised window in bytes: shifted by its scale when both sides announced one (RFC 7323).</summary>
+    public readonly uint ScaledWindow(in TcpEndpoint peer) =>
+        WindowScale >= 0 && peer.WindowScale >= 0 ? (uint)Window << WindowScale : Window;
 }
 
 /// <summary>Per-endpoint bookkeeping bits that are not RFC facts.</summary>

@@ -38,7 +38,6 @@ internal static class ZeekStateMachine
     private static bool Inactive(FlowTable table, int slot, ref TcpEndpoint ep, ref TcpEndpoint peer, ref bool isOrig, bool syn, bool fin, bool rst, bool ack, uint len)
     {
         ref FlowRecord flow = ref table[slot];
-        bool doClose = false;
         if (syn)
         {
             if (isOrig)
@@ -63,16 +62,7 @@ internal static class ZeekStateMachine
                 ep.ZeekState = ZeekEndpointState.Established;
             }
         }
-        if (fin)
-        {
-            ep.ZeekState = ZeekEndpointState.Closed;
-            doClose = true;
-        }
-        if (rst)
-        {
-            ep.ZeekState = ZeekEndpointState.Reset;
-            doClose = true;
-        }
+        bool doClose = FinOrReset(ref ep, fin, rst);
         if (ep.ZeekState == ZeekEndpointState.Inactive)
         {
             ref TcpEndpoint orig = ref ZeekModel.Originator(ref flow);
@@ -96,22 +86,26 @@ internal static class ZeekStateMachine
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.AggressiveInlining)] // per segment: inlined into Update
     private static bool SynSent(ref TcpEndpoint ep, bool fin, bool rst, uint len, ref TcpAnomaly found)
     {
-        bool doClose = false;
-        if (fin)
-        {
-            ep.ZeekState = ZeekEndpointState.Closed;
-            doClose = true;
-        }
-        if (rst)
-        {
-            ep.ZeekState = ZeekEndpointState.Reset;
-            doClose = true;
-        }
-        else if (len > 0)
+        if (!rst && len > 0)
         {
             found |= TcpAnomaly.DataBeforeHandshake; // data_before_established
         }
-        return doClose;
+        return FinOrReset(ref ep, fin, rst);
+    }
+
+    /// <summary>A FIN closes the sender, a RST resets it (the RST wins when both are set); either is do_close.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool FinOrReset(ref TcpEndpoint ep, bool fin, bool rst)
+    {
+        if (rst)
+        {
+            ep.ZeekState = ZeekEndpointState.Reset;
+        }
+        else if (fin)
+        {
+            ep.ZeekState = ZeekEndpointState.Closed;
+        }
+        return fin || rst;
     }
 
     /// <summary>UpdateEstablishedState: established, or partial (picked up mid-stream).</summary>

@@ -29,7 +29,8 @@ public static class ViewText
 
     /// <summary>
     /// Anomaly counts as <c>Name=N</c> in the order of <see cref="TcpAnomaly"/>, cut to <paramref name="width"/>: from a
-    /// live connection's <see cref="TcpAnomalyCounts"/>, or the text it crosses remoting as.
+    /// live connection's <see cref="TcpAnomalyCounts"/>, the hashtable it crosses remoting as, or its Name=N text when it
+    /// was serialized deeper than PowerShell's default depth.
     /// </summary>
     public static string Anomalies(object? counts, int width)
     {
