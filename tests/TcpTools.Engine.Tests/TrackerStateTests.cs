@@ -50,6 +50,23 @@ public class TrackerStateTests
         Assert.Equal(ipv6 ? 6 : 4, f.IPVersion);
     }
 
+    [Theory]
+    [InlineData(Receipt)]
+    [InlineData(Answer)]
+    public void A_server_whose_syn_ack_was_not_captured_is_shown_by_its_ack_of_the_syn(TcpStateEvidence evidence)
+    {
+        // The SYN-ACK (ISN 5000) is missing from the capture; the server's data acknowledges the client's SYN. Only a
+        // listener that answered the SYN can acknowledge it: the server is SYN_RECEIVED (not CLOSED, as if it had
+        // never spoken), and the client's ACK of the server's data completes the handshake for both.
+        var c = new Conversation(With(evidence)).C(S, 1000);
+        c.Sv(PA, 5001, 1001, len: 20);
+        States(c, TcpState.SynSent, TcpState.SynReceived);
+        c.C(A, 1001, 5021);
+        States(c, TcpState.Established, TcpState.Established);
+        c.C(FA, 1001, 5021).Sv(FA, 5021, 1002).C(A, 1002, 5022);
+        Assert.Equal((TcpState.TimeWait, TcpState.Closed, TcpCloseReason.Fin), (c.Current.ClientState, c.Current.ServerState, c.Current.CloseReason));
+    }
+
     [Fact]
     public void Syn_ack_that_acknowledges_the_wrong_number_does_not_move_the_server()
     {

@@ -114,10 +114,11 @@ public class TransitionTableTests
     }
 
     [Fact]
-    public void The_transition_table_is_the_one_reviewed()
+    public void The_transition_table_is_the_one_reviewed() => MatchGolden("rfc-transitions.tsv", Generate());
+
+    private static void MatchGolden(string name, string actual)
     {
-        string source = Path.Combine(TestData.Root, "tests", "TcpTools.Engine.Tests", "Golden", "rfc-transitions.tsv");
-        string actual = Generate();
+        string source = Path.Combine(TestData.Root, "tests", "TcpTools.Engine.Tests", "Golden", name);
         if (Environment.GetEnvironmentVariable("TCPTOOLS_UPDATE_GOLDEN") == "1")
         {
             File.WriteAllText(source, actual);
@@ -145,4 +146,142 @@ public class TransitionTableTests
             Assert.Contains(s.ToString(), states);
         }
     }
+
+    // ---- The table itself (RfcTable): every cell, against RFC 9293 figure 5 and the rules every move keeps ----
+
+    /// <summary>The arcs of RFC 9293 figure 5 (and 3.10.7) that a capture can show, as (direction, class, from, to).</summary>
+    public static TheoryData<string, string, TcpState, TcpState> Rfc9293Arcs => new()
+    {
+        { "Sent", "Syn", TcpState.Closed, TcpState.SynSent },                 // active OPEN / snd SYN
+        { "Sent", "SynAck", TcpState.Closed, TcpState.SynReceived },          // LISTEN: rcv SYN / snd SYN,ACK
+        { "Received", "Syn", TcpState.SynSent, TcpState.SynReceived },        // SYN_SENT: rcv SYN / snd ACK
+        { "Sent", "SynAck", TcpState.SynSent, TcpState.SynReceived },         // ... answered with a SYN-ACK
+        { "Received", "SynAck", TcpState.SynSent, TcpState.Established },     // SYN_SENT: rcv SYN,ACK / snd ACK
+        { "Received", "AckOfSyn", TcpState.SynReceived, TcpState.Established }, // SYN_RCVD: rcv ACK of SYN
+        { "Sent", "Fin", TcpState.SynReceived, TcpState.FinWait1 },           // SYN_RCVD: CLOSE / snd FIN
+        { "Sent", "Fin", TcpState.Established, TcpState.FinWait1 },           // ESTAB: CLOSE / snd FIN
+        { "Received", "Fin", TcpState.Established, TcpState.CloseWait },      // ESTAB: rcv FIN / snd ACK
+        { "Sent", "AckOfFin", TcpState.Established, TcpState.CloseWait },     // ... as its ACK shows it
+        { "Sent", "Fin", TcpState.CloseWait, TcpState.LastAck },              // CLOSE_WAIT: CLOSE / snd FIN
+        { "Received", "AckOfFin", TcpState.FinWait1, TcpState.FinWait2 },     // FIN_WAIT_1: rcv ACK of FIN
+        { "Received", "Fin", TcpState.FinWait1, TcpState.Closing },           // FIN_WAIT_1: rcv FIN / snd ACK
+        { "Sent", "AckOfFin", TcpState.FinWait1, TcpState.Closing },          // ... as its ACK shows it
+        { "Received", "Fin", TcpState.FinWait2, TcpState.TimeWait },          // FIN_WAIT_2: rcv FIN / snd ACK
+        { "Sent", "AckOfFin", TcpState.FinWait2, TcpState.TimeWait },         // ... as its ACK shows it
+        { "Received", "AckOfFin", TcpState.Closing, TcpState.TimeWait },               // CLOSING: rcv ACK of FIN
+        { "Received", "AckOfFin", TcpState.LastAck, TcpState.Closed },        // LAST_ACK: rcv ACK of FIN
+        { "Received", "Rst", TcpState.Established, TcpState.Closed },         // 3.10.7.4: RST -> CLOSED
+        { "Received", "Rst", TcpState.SynSent, TcpState.Closed },             // 3.10.7.3: RST acking the SYN
+    };
+
+    [Theory]
+    [MemberData(nameof(Rfc9293Arcs))]
+    public void Each_arc_of_rfc_9293_figure_5_is_its_cell(string direction, string segment, TcpState from, TcpState to)
+    {
+        var ep = new RfcEndpoint { State = from };
+        RfcTable.Move(ref ep, Enum.Parse<RfcDirection>(direction), Enum.Parse<RfcSegment>(segment));
+        Assert.Equal(to, ep.State);
+    }
+
+    public static TheoryData<string, string, TcpState> EveryCell()
+    {
+        var data = new TheoryData<string, string, TcpState>();
+        foreach (var d in Enum.GetValues<RfcDirection>())
+        {
+            foreach (var seg in Enum.GetValues<RfcSegment>())
+            {
+                foreach (var st in Enum.GetValues<TcpState>())
+                {
+                    data.Add(d.ToString(), seg.ToString(), st);
+                }
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCell))]
+    public void Every_cell_moves_forward_and_a_final_endpoint_never_moves(string directionName, string segmentName, TcpState from)
+    {
+        var direction = Enum.Parse<RfcDirection>(directionName);
+        var segment = Enum.Parse<RfcSegment>(segmentName);
+        foreach (var marks in new[] { RfcMarks.None, RfcMarks.SynAcked, RfcMarks.SynAcked | RfcMarks.SentFin })
+        {
+            foreach (bool peerFinReceived in new[] { true, false })
+            {
+                var ep = new RfcEndpoint { State = from, Marks = marks };
+                RfcTable.Move(ref ep, direction, segment, peerFinReceived);
+                Assert.True(Enum.IsDefined(ep.State), $"{direction} {segment} from {from}: {(int)ep.State} is a split value left unresolved");
+                if (from != TcpState.Listen)
+                {
+                    Assert.NotEqual(TcpState.Listen, ep.State); // the wire never shows LISTEN
+                }
+                if (ep.State == TcpState.Closed && from != TcpState.Closed || segment == RfcSegment.Rst)
+                {
+                    // Only a RST, the ACK of LAST_ACK's FIN (and, outside the table, expiry) close an endpoint, for good.
+                    Assert.True(segment == RfcSegment.Rst || (from, segment, direction) == (TcpState.LastAck, RfcSegment.AckOfFin, RfcDirection.Received));
+                    Assert.True(ep.Has(RfcMarks.Final));
+                    Assert.Equal(segment == RfcSegment.Rst, ep.Has(RfcMarks.Reset));
+                }
+                else
+                {
+                    Assert.True(RfcState.Rank(ep.State) >= RfcState.Rank(from), $"{direction} {segment} moves {from} back to {ep.State}");
+                    Assert.False(ep.Has(RfcMarks.Final));
+                }
+                // Closed for good stays so, whatever comes.
+                var done = new RfcEndpoint { State = TcpState.Closed, Marks = RfcMarks.Final | marks };
+                RfcTable.Move(ref done, direction, segment, peerFinReceived);
+                Assert.Equal(TcpState.Closed, done.State);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_split_cells_follow_the_rfc()
+    {
+        // SYN_SENT + SYN: ESTABLISHED if its SYN was acknowledged (3.10.7.3, "if SND.UNA > ISS"), otherwise SYN_RECEIVED.
+        foreach (var (d, seg) in new[] { (RfcDirection.Received, RfcSegment.Syn), (RfcDirection.Sent, RfcSegment.SynAck), (RfcDirection.Sent, RfcSegment.AckOfSyn) })
+        {
+            var acked = new RfcEndpoint { State = TcpState.SynSent, Marks = RfcMarks.SynAcked };
+            var pending = new RfcEndpoint { State = TcpState.SynSent };
+            RfcTable.Move(ref acked, d, seg);
+            RfcTable.Move(ref pending, d, seg);
+            Assert.Equal((TcpState.Established, TcpState.SynReceived), (acked.State, pending.State));
+        }
+        // CLOSE_WAIT + its FIN: LAST_ACK, or CLOSING when the FIN left before the peer's arrived (simultaneous close).
+        var passive = new RfcEndpoint { State = TcpState.CloseWait };
+        var crossed = new RfcEndpoint { State = TcpState.CloseWait };
+        RfcTable.Move(ref passive, RfcDirection.Sent, RfcSegment.Fin, peerFinReceived: true);
+        RfcTable.Move(ref crossed, RfcDirection.Sent, RfcSegment.Fin, peerFinReceived: false);
+        Assert.Equal((TcpState.LastAck, TcpState.Closing), (passive.State, crossed.State));
+    }
+
+    internal static string GenerateCells()
+    {
+        var sb = new StringBuilder();
+        sb.Append("# Generated by TransitionTableTests from RfcTable (TCPTOOLS_UPDATE_GOLDEN=1 rewrites it): every cell, as the code holds it.\n");
+        sb.Append("# A|B is a split cell: see RfcTable.Move.\n");
+        sb.Append("direction\tsegment");
+        foreach (var st in Enum.GetValues<TcpState>())
+        {
+            sb.Append('\t').Append(st);
+        }
+        sb.Append('\n');
+        foreach (var d in Enum.GetValues<RfcDirection>())
+        {
+            foreach (var seg in Enum.GetValues<RfcSegment>())
+            {
+                sb.Append(d).Append('\t').Append(seg);
+                foreach (var st in Enum.GetValues<TcpState>())
+                {
+                    sb.Append('\t').Append(RfcTable.Describe(RfcTable.Cell(d, seg, st)));
+                }
+                sb.Append('\n');
+            }
+        }
+        return sb.ToString();
+    }
+
+    [Fact]
+    public void The_cells_are_the_ones_reviewed() => MatchGolden("rfc-table.tsv", GenerateCells());
 }

@@ -2,13 +2,15 @@ using System.Runtime.CompilerServices;
 namespace TcpTools.Engine.Tracking;
 
 /// <summary>
-/// Records what one segment proves about both endpoints (<see cref="EndpointFacts"/>), from which
-/// <see cref="RfcState"/> derives their RFC 9293 states. An ACK counts only if it acknowledges the right
-/// sequence number (the SYN's or the FIN's, not beyond what was sent); a RST only if it is acceptable. With
-/// <see cref="TcpStateEvidence.Receipt"/> a SYN or FIN also moves its receiver when it is one the receiver would
-/// accept; with <see cref="TcpStateEvidence.Answer"/> only the receiver's acknowledgment of it does.
-/// Runs after ZeekModel and before <see cref="SequenceAnalysis"/> advances the sender's sequence state (so
-/// <c>snd.NextSeq</c> is still what it had sent before this segment).
+/// The RFC 9293 machine's per-segment step: classifies what a segment shows about each endpoint
+/// (<see cref="RfcSegment"/>) and moves both through <see cref="RfcTable"/>, sender first, each in the order
+/// RFC 9293 3.10.7 processes a segment's parts (RST, then the ACK, then SYN, then FIN). An ACK counts only if it
+/// acknowledges the right sequence number (the SYN's or the FIN's, not beyond what was sent); a RST only if it is
+/// acceptable. With <see cref="TcpStateEvidence.Receipt"/> a SYN or FIN also moves its receiver when it is one the
+/// receiver would accept; with <see cref="TcpStateEvidence.Answer"/> the receiver moves on what it is sent only
+/// through acknowledgments of its own SYN and FIN, and on SYNs and FINs when its own answer shows them.
+/// Runs after ZeekModel (whose Isn, FinSeq and reassembly hole it reads) and before <see cref="SequenceAnalysis"/>
+/// advances the sender's sequence state (so <c>snd.NextSeq</c> is still what it had sent before this segment).
 /// </summary>
 internal static class RfcTransitions
 {
@@ -22,21 +24,15 @@ internal static class RfcTransitions
         TcpFlags flags = tcp.Flags;
         if ((flags & TcpFlags.Rst) != 0)
         {
-            if (!ResetAcceptable(ref snd, ref rcv, tcp))
+            // A RST at the sequence number of the sender's own unanswered SYN ends the attempt too (an exception:
+            // not acceptable to the receiver, but no one else can have sent it).
+            if (!ResetAcceptable(ref snd, ref rcv, tcp) && !AbandonsOwnSyn(ref snd, ref rcv, tcp))
             {
-                if (AbandonsOwnSyn(ref snd, ref rcv, tcp))
-                {
-                    // Its own attempt given up: the connection is over. (A receiver in SYN-RECEIVED would drop this
-                    // RST and time out later, but it has shown nothing: on the wire it is Closed all along.)
-                    snd.Facts |= EndpointFacts.Reset;
-                    rcv.Facts |= EndpointFacts.Reset;
-                    return true;
-                }
                 found |= ResetInWindow(ref snd, ref rcv, tcp) ? TcpAnomaly.RstInWindow : TcpAnomaly.RstOutsideWindow;
                 return false;
             }
-            snd.Facts |= EndpointFacts.Reset;
-            rcv.Facts |= EndpointFacts.Reset;
+            RfcTable.Move(ref snd.Rfc, RfcDirection.Sent, RfcSegment.Rst);
+            RfcTable.Move(ref rcv.Rfc, RfcDirection.Received, RfcSegment.Rst);
             return true;
         }
         bool syn = (flags & TcpFlags.Syn) != 0;
@@ -47,111 +43,109 @@ internal static class RfcTransitions
             // SYN+FIN, or no SYN, ACK or RST at all (null, FIN and Xmas scans): conntrack's invalid combinations.
             found |= syn ? TcpAnomaly.SynAndFin : TcpAnomaly.NoAck;
         }
-        if (syn && !hasAck && (rcv.Facts & (EndpointFacts.SentSyn | EndpointFacts.ReceivedSyn)) == EndpointFacts.SentSyn
-            && (snd.Facts & EndpointFacts.SentSyn) == 0)
+        if (syn && !hasAck && rcv.Rfc.State == TcpState.SynSent && snd.Rfc.State == TcpState.Closed)
         {
-            found |= TcpAnomaly.SimultaneousOpen; // its SYN crossed the peer's (RFC 9293 figure 7)
+            found |= TcpAnomaly.SimultaneousOpen; // its SYN crossed the peer's (RFC 9293 figure 8)
         }
-        // For the receiver's side (on receipt): the ACK is one it would accept (SEG.ACK ≤ SND.NXT), and this ACK
-        // acknowledges its SYN.
-        bool ackAcceptable = false, acksRcvSyn = false;
+
+        // The ACK: whether it is one the receiver would accept (SEG.ACK ≤ SND.NXT), and what of the receiver's it
+        // acknowledges: its SYN (SEG.ACK > ISS), its FIN (SEG.ACK > the FIN's sequence number).
+        bool ackAcceptable = false, acksRcvSyn = false, acksRcvFin = false;
         if (hasAck)
         {
             SeqNum ack = tcp.AcknowledgmentNumber;
-            if (syn && (rcv.Facts & EndpointFacts.SentSyn) == 0 && (rcv.Flags & EndpointFlags.Seen) == 0)
+            if (syn && rcv.Rfc.State == TcpState.Closed && (rcv.Flags & EndpointFlags.Seen) == 0 && !rcv.Rfc.Has(RfcMarks.Final))
             {
-                // A SYN-ACK with no SYN seen: the client's SYN was before the capture (its ISN is ack - 1).
-                rcv.Facts |= EndpointFacts.SentSyn;
+                // Exception: a SYN-ACK to an endpoint the capture has never heard from. Its SYN went before the
+                // capture began (its ISN is ack - 1): it is in SYN_SENT.
+                rcv.Rfc.State = TcpState.SynSent;
             }
-            bool withinSent = !rcv.NextSeqKnown || ack <= (SeqNum)rcv.NextSeq;
-            ackAcceptable = withinSent;
-            acksRcvSyn = (rcv.Facts & EndpointFacts.SentSyn) != 0 && ack >= (SeqNum)rcv.Isn + 1 && withinSent;
-            if (!withinSent)
+            bool rcvSentSyn = rcv.Rfc.State != TcpState.Closed;
+            ackAcceptable = !rcv.NextSeqKnown || ack <= (SeqNum)rcv.NextSeq;
+            acksRcvSyn = rcvSentSyn && ack >= (SeqNum)rcv.Isn + 1 && ackAcceptable;
+            acksRcvFin = rcv.Rfc.Has(RfcMarks.SentFin) && ack >= (SeqNum)rcv.FinSeq + 1 && ackAcceptable;
+            if (!ackAcceptable)
             {
                 found |= TcpAnomaly.AckOfUnseenData;
             }
-            if (syn && !acksRcvSyn && (rcv.Facts & EndpointFacts.SentSyn) != 0)
+            if (syn && !acksRcvSyn && rcvSentSyn)
             {
                 found |= TcpAnomaly.BadSynAck;
             }
-            if (acksRcvSyn && (rcv.Facts & EndpointFacts.SynAcked) == 0)
+        }
+
+        // The sender, by what the segment shows it had sent and received. A SYN-ACK counts as its SYN only if its ACK
+        // is the right one (a stray or spoofed one is ignored).
+        if (syn)
+        {
+            if (!hasAck)
             {
-                snd.Facts |= EndpointFacts.ReceivedSyn;
-                rcv.Facts |= EndpointFacts.SynAcked;
+                RfcTable.Move(ref snd.Rfc, RfcDirection.Sent, RfcSegment.Syn);
             }
-            // This segment acknowledges the receiver's FIN: its sender has received that FIN.
-            bool acksPeerFin = (rcv.Facts & EndpointFacts.SentFin) != 0 && ack >= (SeqNum)rcv.FinSeq + 1 && withinSent;
-            if (acksPeerFin && (rcv.Facts & EndpointFacts.FinAcked) == 0)
+            else if (acksRcvSyn)
             {
-                snd.Facts |= EndpointFacts.ReceivedFin;
-                rcv.Facts |= EndpointFacts.FinAcked;
+                RfcTable.Move(ref snd.Rfc, RfcDirection.Sent, RfcSegment.SynAck);
             }
         }
-        // A SYN-ACK counts as the sender's SYN only if its ACK is the right one (a stray or spoofed one is ignored).
-        if (syn && (!hasAck || (snd.Facts & EndpointFacts.ReceivedSyn) != 0))
+        else if (acksRcvSyn)
         {
-            snd.Facts |= EndpointFacts.SentSyn;
+            RfcTable.Move(ref snd.Rfc, RfcDirection.Sent, RfcSegment.AckOfSyn);
         }
-        if (fin && (snd.Facts & EndpointFacts.SentFin) == 0)
+        if (acksRcvFin)
         {
-            // Sending a FIN before having received the peer's makes this the active closer (-> TIME_WAIT). What
-            // decides is whether this endpoint has acknowledged the peer's FIN, in this segment or before: on receipt
-            // the peer's FIN may count as received while this FIN's ACK shows it had not arrived when this FIN left
-            // (FINs that crossed). A FIN without ACK shows nothing of the kind: what was received stands. On the answer
-            // the two are the same fact (ReceivedFin is set with the peer's FinAcked).
-            bool passive = hasAck ? (rcv.Facts & EndpointFacts.FinAcked) != 0 : (snd.Facts & EndpointFacts.ReceivedFin) != 0;
-            snd.Facts |= EndpointFacts.SentFin | (passive ? 0 : EndpointFacts.ActiveClose);
+            RfcTable.Move(ref snd.Rfc, RfcDirection.Sent, RfcSegment.AckOfFin);
         }
-        if (onReceipt)
+        if (fin && !snd.Rfc.Has(RfcMarks.SentFin))
         {
-            Receive(ref snd, ref rcv, tcp, syn, hasAck, fin, ackAcceptable, acksRcvSyn);
+            // From CLOSE_WAIT (reached on receipt of the peer's FIN) this FIN's ACK tells whether the peer's FIN had
+            // arrived when it left: an ACK short of it means the FINs crossed. A FIN without ACK shows nothing of
+            // the kind: what was received stands.
+            bool peerFinReceived = !hasAck || acksRcvFin || rcv.Rfc.Has(RfcMarks.FinAcked);
+            RfcTable.Move(ref snd.Rfc, RfcDirection.Sent, RfcSegment.Fin, peerFinReceived);
+            snd.Rfc.Marks |= RfcMarks.SentFin;
+        }
+
+        // The receiver. Its SYN or FIN acknowledged moves it under either evidence; the peer's SYN or FIN only on
+        // receipt, and only one it would accept in its state.
+        if (acksRcvSyn)
+        {
+            rcv.Rfc.Marks |= RfcMarks.SynAcked;
+            RfcTable.Move(ref rcv.Rfc, RfcDirection.Received, syn && onReceipt ? RfcSegment.SynAck : RfcSegment.AckOfSyn);
+        }
+        else if (syn && !hasAck && onReceipt && snd.Rfc.State != TcpState.Closed)
+        {
+            bool crossed = rcv.Rfc.State == TcpState.SynSent && snd.Rfc.State == TcpState.SynSent;
+            RfcTable.Move(ref rcv.Rfc, RfcDirection.Received, RfcSegment.Syn);
+            if (crossed)
+            {
+                // Exception: SYNs that crossed (simultaneous open). This plain SYN shows its sender had not yet
+                // received the SYN captured earlier; that SYN reaches it in SYN_SENT too, and both are SYN_RECEIVED.
+                RfcTable.Move(ref snd.Rfc, RfcDirection.Received, RfcSegment.Syn);
+            }
+        }
+        if (acksRcvFin)
+        {
+            rcv.Rfc.Marks |= RfcMarks.FinAcked;
+            RfcTable.Move(ref rcv.Rfc, RfcDirection.Received, RfcSegment.AckOfFin);
+        }
+        if (fin && onReceipt && ackAcceptable && FinInOrder(ref snd, ref rcv, tcp))
+        {
+            RfcTable.Move(ref rcv.Rfc, RfcDirection.Received, RfcSegment.Fin);
         }
         return true;
     }
 
     /// <summary>
-    /// RFC 9293 3.10.7, the receiver's side of a SYN or FIN, taken when the capture shows the segment. The receiver
-    /// moves only on a segment it would accept in its state:
-    /// <list type="bullet">
-    /// <item>SYN_SENT + SYN-ACK acknowledging its SYN (SND.UNA &lt; SEG.ACK ≤ SND.NXT, which the ACK rules above
-    /// checked: its SYN is acknowledged) → ESTABLISHED; SYN_SENT + SYN without ACK (simultaneous open) →
-    /// SYN_RECEIVED.</item>
-    /// <item>A FIN to a synchronized receiver (ESTABLISHED → CLOSE_WAIT, FIN_WAIT_1 → CLOSING or, when the FIN
-    /// also acknowledges its own, TIME_WAIT, FIN_WAIT_2 → TIME_WAIT), with an acceptable ACK (a synchronized
-    /// receiver drops a segment without ACK, or with SEG.ACK > SND.NXT), and in order, since a receiver holds an
-    /// out-of-order FIN until the gap is filled: not beyond the sender's highest sequence number so far, and no
-    /// hole in its data before it (as the reassembly of the Zeek model sees it, or the receiver has acknowledged
-    /// up to the FIN, which covers holes that are only snap-length cuts).</item>
-    /// </list>
-    /// A receiver that is CLOSED or LISTEN (a SYN to a port) does not move: the capture cannot tell a listening
-    /// port from a closed one, and the SYN-ACK, when it comes, shows it.
+    /// Whether a FIN would be processed now by its receiver, which holds an out-of-order FIN until the gap is filled:
+    /// not beyond the sender's highest sequence number so far, and no hole in its data before it (as the reassembly
+    /// of the Zeek model sees it, or the receiver has acknowledged up to the FIN, which covers holes that are only
+    /// snap-length cuts). (A FIN without an acceptable ACK is dropped by a synchronized receiver: the caller checks.)
     /// </summary>
-    private static void Receive(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp, bool syn, bool hasAck, bool fin, bool ackAcceptable, bool acksRcvSyn)
+    private static bool FinInOrder(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp)
     {
-        EndpointFacts r = rcv.Facts;
-        if ((r & EndpointFacts.Reset) != 0)
-        {
-            return;
-        }
-        if (syn && (r & (EndpointFacts.SentSyn | EndpointFacts.ReceivedSyn)) == EndpointFacts.SentSyn
-            && (snd.Facts & EndpointFacts.SentSyn) != 0 && (!hasAck || acksRcvSyn))
-        {
-            rcv.Facts |= EndpointFacts.ReceivedSyn;
-            if (!hasAck && (snd.Facts & EndpointFacts.ReceivedSyn) == 0)
-            {
-                // Simultaneous open: a plain SYN shows its sender had not yet received the SYN captured earlier; that
-                // SYN reaches it in SYN_SENT too, and both are SYN_RECEIVED.
-                snd.Facts |= EndpointFacts.ReceivedSyn;
-            }
-        }
-        const EndpointFacts synchronized = EndpointFacts.SentSyn | EndpointFacts.SynAcked | EndpointFacts.ReceivedSyn;
         SeqNum seq = tcp.SequenceNumber;
-        if (fin && ackAcceptable && (rcv.Facts & (synchronized | EndpointFacts.ReceivedFin)) == synchronized
-            && (!snd.NextSeqKnown || seq <= (SeqNum)snd.NextSeq)
-            && ((snd.Flags & EndpointFlags.HasHole) == 0 || ((rcv.Flags & EndpointFlags.Seen) != 0 && (SeqNum)rcv.LastAck >= seq)))
-        {
-            rcv.Facts |= EndpointFacts.ReceivedFin;
-        }
+        return (!snd.NextSeqKnown || seq <= (SeqNum)snd.NextSeq)
+            && ((snd.Flags & EndpointFlags.HasHole) == 0 || ((rcv.Flags & EndpointFlags.Seen) != 0 && (SeqNum)rcv.LastAck >= seq));
     }
 
     /// <summary>
@@ -159,7 +153,7 @@ internal static class RfcTransitions
     /// that way; Zeek calls it RSTOS0): the receiver never answered, so no one but the sender can have sent it.
     /// </summary>
     private static bool AbandonsOwnSyn(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp) =>
-        (snd.Facts & (EndpointFacts.SentSyn | EndpointFacts.ReceivedSyn)) == EndpointFacts.SentSyn
+        snd.Rfc.State == TcpState.SynSent
         && (rcv.Flags & EndpointFlags.Seen) == 0
         && tcp.SequenceNumber == snd.Isn;
 
@@ -172,7 +166,7 @@ internal static class RfcTransitions
     /// </summary>
     private static bool ResetInWindow(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp)
     {
-        if ((rcv.Facts & (EndpointFacts.SentSyn | EndpointFacts.ReceivedSyn)) == EndpointFacts.SentSyn)
+        if (rcv.Rfc.State == TcpState.SynSent)
         {
             return false;
         }
@@ -189,7 +183,7 @@ internal static class RfcTransitions
     /// </summary>
     private static bool ResetAcceptable(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp)
     {
-        bool rcvSynSent = (rcv.Facts & (EndpointFacts.SentSyn | EndpointFacts.ReceivedSyn)) == EndpointFacts.SentSyn;
+        bool rcvSynSent = rcv.Rfc.State == TcpState.SynSent;
         if (rcvSynSent)
         {
             return (tcp.Flags & TcpFlags.Ack) != 0 && tcp.AcknowledgmentNumber == unchecked(rcv.Isn + 1);

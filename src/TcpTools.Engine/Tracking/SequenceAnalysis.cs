@@ -125,7 +125,7 @@ internal static class SequenceAnalysis
     {
         bool fSyn = (f.Flags & EndpointFlags.SynSeen) != 0, rSyn = (r.Flags & EndpointFlags.SynSeen) != 0;
         bool scaleKnown = (fSyn && rSyn) || (fSyn && f.WindowScale < 0) || (rSyn && r.WindowScale < 0);
-        if (!scaleKnown || (f.Facts & EndpointFacts.SynAcked) == 0 || (r.Facts & EndpointFacts.Reset) != 0)
+        if (!scaleKnown || !f.Rfc.Has(RfcMarks.SynAcked) || r.Rfc.Has(RfcMarks.Reset))
         {
             return false;
         }

@@ -15,7 +15,7 @@ internal struct TcpEndpoint
     /// <summary>[Zeek; read by RFC, Wireshark] Initial sequence number: the SYN's, or the first seen minus one when picked up mid-stream (Zeek's start_seq).</summary>
     public uint Isn;
 
-    /// <summary>[Zeek; read by RFC] The sequence number the FIN occupies (its seq + payload); valid with <see cref="EndpointFacts.SentFin"/>.</summary>
+    /// <summary>[Zeek; read by RFC] The sequence number the FIN occupies (its seq + payload); valid with <see cref="RfcMarks.SentFin"/>.</summary>
     public uint FinSeq;
 
     /// <summary>[Wireshark; read by RFC before it advances] Highest seq + length sent, SYN and FIN counting one (Wireshark's nextseq); valid with <see cref="NextSeqKnown"/>.</summary>
@@ -61,8 +61,8 @@ internal struct TcpEndpoint
     /// <summary>Duplicate ACKs in a row with the current ack value (Wireshark's dupacknum; saturates).</summary>
     public ushort DupAckRun;
 
-    /// <summary>[RFC; the tracker sets them for a flow picked up mid-stream and when it expires] What the wire has shown.</summary>
-    public EndpointFacts Facts;
+    /// <summary>[RFC; the tracker sets it for a flow picked up mid-stream and when it expires] Its RFC 9293 state and marks, moved by <see cref="RfcTable"/>.</summary>
+    public RfcEndpoint Rfc;
 
     /// <summary>Low 8 bits of the relative seq of its last RST: Zeek repeats 'R' only for a RST at another seq.</summary>
     public byte LastRstSeq;
@@ -110,14 +110,14 @@ internal struct TcpEndpoint
         set => ZeekBits = (byte)(value ? ZeekBits | 0x80 : ZeekBits & ~0x80);
     }
 
-    public readonly TcpState State => RfcState.Of(Facts);
+    public readonly TcpState State => Rfc.State;
 
     /// <summary>Its last advertised window in bytes: shifted by its scale when both sides announced one (RFC 7323).</summary>
     public readonly uint ScaledWindow(in TcpEndpoint peer) =>
         WindowScale >= 0 && peer.WindowScale >= 0 ? (uint)Window << WindowScale : Window;
 }
 
-/// <summary>Per-endpoint bookkeeping bits that are not RFC facts.</summary>
+/// <summary>Per-endpoint bookkeeping bits that no machine above owns alone.</summary>
 [System.Flags]
 internal enum EndpointFlags : byte
 {

@@ -149,10 +149,10 @@ public sealed class TcpTracker
         // writes which field). The order matters:
         // 1. ZeekModel (Zeek's endpoint states, history, reassembly): writes Isn and FinSeq of the sender, which the
         //    RFC machine compares the peer's ACKs with, and the reassembly hole (HasHole) it reads for a FIN's order.
-        // 2. RfcTransitions (RFC 9293 facts, hence the states): reads the sender's NextSeq and the receiver's LastAck
+        // 2. RfcTransitions (the RFC 9293 states, through RfcTable): reads the sender's NextSeq and the receiver's LastAck
         //    as they were before this segment, so it must run before the sequence analysis advances them.
         // 3. SequenceAnalysis (Wireshark's analysis): advances NextSeq, LastAck, the counters; sets NextSeqKnown.
-        // Then Handshake: the SYN's options and the handshake RTT, which reads the RFC facts just set.
+        // Then Handshake: the SYN's options and the handshake RTT, which reads the RFC states and marks just set.
         // Each machine adds the anomalies it sees to one set, counted once the segment is through.
         ZeekModel.Process(_table, slot, fromClient, tcp, timeNs, ref found);
         if (!RfcTransitions.Process(ref snd, ref rcv, tcp, _onReceipt, ref found))
@@ -284,9 +284,9 @@ public sealed class TcpTracker
         {
             // Picked up mid-stream: both sides were connected before the capture began.
             flow.Flags |= FlowFlags.Midstream;
-            const EndpointFacts connected = EndpointFacts.SentSyn | EndpointFacts.SynAcked | EndpointFacts.ReceivedSyn;
-            flow.Client.Facts = connected;
-            flow.Server.Facts = connected;
+            var connected = new RfcEndpoint { State = TcpState.Established, Marks = RfcMarks.SynAcked };
+            flow.Client.Rfc = connected;
+            flow.Server.Rfc = connected;
         }
         Statistics.FlowsCreated++;
         if (_table.Count > Statistics.PeakFlows)
@@ -306,7 +306,7 @@ public sealed class TcpTracker
     private bool IsReuse(ref FlowRecord flow, in DecodedTcp tcp, bool fromClient)
     {
         if (Options.TimeoutPolicy == TcpTimeoutPolicy.Conntrack && (tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn && !fromClient
-            && (flow.Server.Facts & EndpointFacts.SentSyn) == 0 && flow.Client.State == TcpState.SynSent)
+            && flow.Server.State == TcpState.Closed && flow.Client.State == TcpState.SynSent)
         {
             return false; // simultaneous open: both sides sent a SYN; one connection (Zeek would start a new row)
         }
@@ -328,7 +328,7 @@ public sealed class TcpTracker
             }
         }
         else if (fromClient && (flags & TcpFlags.Ack) != 0 && flow.RttUsPlusOne == 0 && (flow.Flags & FlowFlags.ClientSynSeen) != 0 && !earlierThanFirst && us >= flow.SynUs
-            && (flow.Server.Facts & EndpointFacts.SynAcked) != 0 && (flow.Client.Facts & EndpointFacts.ReceivedSyn) != 0)
+            && flow.Server.Rfc.Has(RfcMarks.SynAcked) && flow.Client.State is not (TcpState.Closed or TcpState.SynSent))
         {
             // The client's SYN to its ACK of the SYN-ACK; not measured when the SYN was missed or the ACK is stamped earlier.
             flow.RttUsPlusOne = us - flow.SynUs + 1;
@@ -407,8 +407,8 @@ public sealed class TcpTracker
             // Zeek's timers also remove closed flows before 2 MSL: those keep the states the wire showed.
             if (Options.TimeoutPolicy == TcpTimeoutPolicy.Conntrack || reason == TcpCloseReason.Timeout)
             {
-                flow.Client.Facts |= EndpointFacts.Expired;
-                flow.Server.Facts |= EndpointFacts.Expired;
+                RfcTable.Expire(ref flow.Client.Rfc);
+                RfcTable.Expire(ref flow.Server.Rfc);
             }
         }
         if (!Options.EmitStateChanges || flow.State != before)
@@ -423,7 +423,7 @@ public sealed class TcpTracker
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static TcpCloseReason OpenReason(ref FlowRecord flow)
     {
-        if (((flow.Client.Facts | flow.Server.Facts) & EndpointFacts.Reset) != 0)
+        if (((flow.Client.Rfc.Marks | flow.Server.Rfc.Marks) & RfcMarks.Reset) != 0)
         {
             return TcpCloseReason.Reset;
         }
@@ -431,7 +431,7 @@ public sealed class TcpTracker
         // An endpoint in TIME_WAIT has exchanged both FINs: the connection is closed even while its peer waits for
         // the last ACK (LAST_ACK or CLOSING, on receipt, when that ACK is not in the capture).
         bool closed = c == TcpState.TimeWait || s == TcpState.TimeWait || (c == TcpState.Closed && s == TcpState.Closed);
-        return closed && ((flow.Client.Facts | flow.Server.Facts) & EndpointFacts.SentFin) != 0 ? TcpCloseReason.Fin : TcpCloseReason.Open;
+        return closed && ((flow.Client.Rfc.Marks | flow.Server.Rfc.Marks) & RfcMarks.SentFin) != 0 ? TcpCloseReason.Fin : TcpCloseReason.Open;
     }
 
     private TcpConnectionState Snapshot(int slot, TcpCloseReason reason) => TcpConnectionState.Create(_table, slot, _addressText, reason, Options.Msl);
