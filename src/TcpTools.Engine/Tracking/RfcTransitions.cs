@@ -87,11 +87,14 @@ internal static class RfcTransitions
                 RfcTable.Move(ref snd.Rfc, RfcDirection.Sent, RfcSegment.SynAck);
             }
         }
-        else if (acksRcvSyn)
+        else if (acksRcvSyn && !rcv.Rfc.Has(RfcMarks.SynAcked))
         {
+            // (Only the first ACK of the SYN is the class: every later segment acknowledges it too, and the per-segment
+            // path stays a few tests of flags.)
             RfcTable.Move(ref snd.Rfc, RfcDirection.Sent, RfcSegment.AckOfSyn);
         }
-        if (acksRcvFin)
+        bool firstAckOfFin = acksRcvFin && !rcv.Rfc.Has(RfcMarks.FinAcked);
+        if (firstAckOfFin)
         {
             RfcTable.Move(ref snd.Rfc, RfcDirection.Sent, RfcSegment.AckOfFin);
         }
@@ -107,7 +110,7 @@ internal static class RfcTransitions
 
         // The receiver. Its SYN or FIN acknowledged moves it under either evidence; the peer's SYN or FIN only on
         // receipt, and only one it would accept in its state.
-        if (acksRcvSyn)
+        if (acksRcvSyn && (syn || !rcv.Rfc.Has(RfcMarks.SynAcked)))
         {
             rcv.Rfc.Marks |= RfcMarks.SynAcked;
             RfcTable.Move(ref rcv.Rfc, RfcDirection.Received, syn && onReceipt ? RfcSegment.SynAck : RfcSegment.AckOfSyn);
@@ -123,7 +126,7 @@ internal static class RfcTransitions
                 RfcTable.Move(ref snd.Rfc, RfcDirection.Received, RfcSegment.Syn);
             }
         }
-        if (acksRcvFin)
+        if (firstAckOfFin)
         {
             rcv.Rfc.Marks |= RfcMarks.FinAcked;
             RfcTable.Move(ref rcv.Rfc, RfcDirection.Received, RfcSegment.AckOfFin);
