@@ -30,18 +30,12 @@ public class TrackerBenchmarks
     [Benchmark]
     public long TrackFile()
     {
-        var tracker = new TcpTracker(new TcpTrackerOptions { TimeoutPolicy = Policy });
+        var pump = new TcpFlowPump(new TcpTrackerOptions { TimeoutPolicy = Policy });
         long connections = 0;
-        using var reader = CaptureFileSegmentReader.Open(_path, null);
-        while (reader.TryReadNext(out CapturedFrame frame, out ReadOnlySpan<byte> data, out DecodedTcp tcp))
+        foreach (var _ in pump.Track(_path))
         {
-            tracker.Process(frame.UnixTimeNanoseconds, tcp, data);
-            while (tracker.Output.TryDequeue(out _))
-            {
-                connections++;
-            }
+            connections++;
         }
-        tracker.Complete();
-        return connections + tracker.Output.Count;
+        return connections;
     }
 }

@@ -85,19 +85,6 @@ public class WiresharkAnalysisTests
 
     private static List<TcpConnectionState> Track(string capture)
     {
-        var tracker = new TcpTracker();
-        var flows = new List<TcpConnectionState>();
-        using (var reader = CaptureFileSegmentReader.Open(capture, null))
-        {
-            while (reader.TryReadNext(out CapturedFrame frame, out ReadOnlySpan<byte> data, out var tcp))
-            {
-                tracker.Process(frame.UnixTimeNanoseconds, tcp, data);
-                flows.AddRange(tracker.Output);
-                tracker.Output.Clear();
-            }
-        }
-        tracker.Complete();
-        flows.AddRange(tracker.Output);
-        return flows;
+        return new TcpFlowPump().Track(capture).ToList();
     }
 }

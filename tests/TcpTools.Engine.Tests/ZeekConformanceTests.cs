@@ -45,21 +45,7 @@ public class ZeekConformanceTests
 
     private static List<TcpConnectionState> Track(string trace, ServerPorts ports, bool validateChecksums)
     {
-        var tracker = new TcpTracker(new TcpTrackerOptions { TimeoutPolicy = TcpTimeoutPolicy.Zeek, ServerPorts = ports, ValidateChecksums = validateChecksums });
-        var flows = new List<TcpConnectionState>();
-        using (var reader = CaptureFileSegmentReader.Open(trace, null))
-        {
-            while (reader.TryReadNext(out CapturedFrame frame, out ReadOnlySpan<byte> data, out var tcp))
-            {
-                tracker.Process(frame.UnixTimeNanoseconds, tcp, data);
-                while (tracker.Output.Count > 0)
-                {
-                    flows.Add(tracker.Output.Dequeue());
-                }
-            }
-        }
-        tracker.Complete();
-        flows.AddRange(tracker.Output);
-        return flows;
+        var pump = new TcpFlowPump(new TcpTrackerOptions { TimeoutPolicy = TcpTimeoutPolicy.Zeek, ServerPorts = ports, ValidateChecksums = validateChecksums });
+        return pump.Track(trace).ToList();
     }
 }

@@ -20,7 +20,7 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     protected const string LiteralPathSet = "LiteralPath";
     protected const string InterfaceSet = "Interface";
     private static readonly long s_progressIntervalTicks = Stopwatch.Frequency / 4;
-    private long _liveDeadline = long.MaxValue;
+    private LiveLimits _limits = LiveLimits.None;
     private bool _verbose;
 
     private readonly CancellationTokenSource _stopping = new();
@@ -204,19 +204,14 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     /// <summary>Reads live segments until <see cref="LiveDone"/> says so; the device is opened and closed by the caller.</summary>
     protected abstract void ProcessLive(LiveCapture capture);
 
+    /// <summary>-Count and -Duration of the live capture, from the moment it opened.</summary>
+    protected LiveLimits Limits => _limits;
+
     /// <summary>True when the live capture must end: Ctrl+C, -Count segments read, or -Duration over.</summary>
-    protected bool LiveDone(long segments) =>
-        StopToken.IsCancellationRequested || (Count > 0 && segments >= Count) || Stopwatch.GetTimestamp() >= _liveDeadline;
+    protected bool LiveDone(long segments) => StopToken.IsCancellationRequested || _limits.Done(segments);
 
     /// <summary>How long one read may wait (ms): short enough to see Ctrl+C and the deadline in time.</summary>
-    protected int LiveWait
-    {
-        get
-        {
-            long left = _liveDeadline - Stopwatch.GetTimestamp();
-            return left >= Stopwatch.Frequency / 10 ? 100 : (int)Math.Max(0, left * 1000 / Stopwatch.Frequency);
-        }
-    }
+    protected int LiveWait => _limits.WaitMilliseconds;
 
     private void CaptureLive()
     {
@@ -251,10 +246,7 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
         {
             WriteWarning(capture.Warnings.Dequeue());
         }
-        if (Duration > TimeSpan.Zero)
-        {
-            _liveDeadline = Stopwatch.GetTimestamp() + (long)(Duration.TotalSeconds * Stopwatch.Frequency);
-        }
+        _limits = new LiveLimits(Count, Duration);
         WriteVerbose($"Capturing on {string.Join(", ", capture.DeviceNames)} ({string.Join(", ", capture.LinkTypes)}){(Filter is null ? "" : $", filter '{Filter}'")}, {(capture.NanosecondTimestamps ? "nanosecond" : "microsecond")} timestamps.");
         try
         {

@@ -18,8 +18,7 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
 {
     private const string SegmentSet = "Segment";
     private const long LargeTimeStepBackNs = 10_000_000; // timestamps of several CPUs differ by microseconds
-    private const long FileOverlapNs = 1_000_000; // more than the jitter of timestamps taken on several CPUs
-    private TcpTracker? _tracker;
+    private TcpFlowPump? _pump;
     private bool _fileOrderWarned;
 
     /// <summary>TcpSegment objects to track, usually from Get-TcpSegment in the pipeline, in capture order.</summary>
@@ -75,7 +74,7 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
-        _tracker = new TcpTracker(new TcpTrackerOptions
+        _pump = new TcpFlowPump(new TcpTrackerOptions
         {
             Msl = TimeSpan.FromSeconds(Msl),
             TimeoutPolicy = TimeoutPolicy,
@@ -100,7 +99,7 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
             {
                 return;
             }
-            _tracker!.Process(segment);
+            _pump!.Feed(segment);
             Drain();
         }
     }
@@ -108,34 +107,22 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
     /// <summary>Files are tracked in the time order of their first frames, whatever order they are given in.</summary>
     protected override bool ReadsFilesInTimeOrder => true;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     protected override void ProcessFile(CaptureFileSegmentReader reader)
     {
-        var stopping = StopToken;
-        var tracker = _tracker!;
-        int sinceProgress = 0;
-        long clockBefore = tracker.Statistics.Segments > 0 ? tracker.Clock : long.MinValue;
-        while (!stopping.IsCancellationRequested && reader.TryReadNext(out CapturedFrame frame, out ReadOnlySpan<byte> data, out var tcp))
+        var pump = _pump!;
+        TcpPumpResult result;
+        while ((result = pump.Pump(reader, StopToken)) != TcpPumpResult.End)
         {
-            if (clockBefore != long.MinValue)
+            if (result == TcpPumpResult.FileOverlap)
             {
-                // The first segment of a file that is not the first. Files are read in the order of their first frames,
-                // so one that begins before the input before it ended overlaps it (more than timestamp jitter).
-                if (clockBefore - frame.UnixTimeNanoseconds > FileOverlapNs)
-                {
-                    _fileOrderWarned = true;
-                    WriteWarning($"'{reader.Path}' overlaps the capture before it by {TimeSpan.FromTicks((clockBefore - frame.UnixTimeNanoseconds) / 100)}: the same file twice, or captures of one time span at two points? Its segments come after later ones: its connections keep their own times, but their timeouts can run late, and a connection seen in both files shows twice. Merge overlapping captures into one first (mergecap).");
-                }
-                clockBefore = long.MinValue;
+                // Files are read in the order of their first frames, so one that begins before the input before it
+                // ended overlaps it.
+                _fileOrderWarned = true;
+                WriteWarning($"'{reader.Path}' overlaps the capture before it by {TimeSpan.FromTicks(pump.LastFileOverlapNs / 100)}: the same file twice, or captures of one time span at two points? Its segments come after later ones: its connections keep their own times, but their timeouts can run late, and a connection seen in both files shows twice. Merge overlapping captures into one first (mergecap).");
             }
-            tracker.Process(frame.UnixTimeNanoseconds, tcp, data);
-            if (tracker.Output.Count > 0)
+            Drain();
+            if (result == TcpPumpResult.Progress)
             {
-                Drain();
-            }
-            if (++sinceProgress == 4096)
-            {
-                sinceProgress = 0;
                 ReportProgress(reader);
             }
         }
@@ -143,37 +130,17 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
 
     protected override void ProcessLive(LiveCapture capture)
     {
-        var tracker = _tracker!;
-        long segments = 0;
-        long nextTick = 0;
-        while (!LiveDone(segments))
+        var pump = _pump!;
+        while (pump.Pump(capture, Limits, StopToken) != TcpPumpResult.End)
         {
-            if (capture.TryReadNext(out CapturedFrame frame, out ReadOnlySpan<byte> data, out var tcp, LiveWait))
-            {
-                tracker.Process(frame.UnixTimeNanoseconds, tcp, data);
-                segments++;
-                if (tracker.Output.Count > 0)
-                {
-                    Drain();
-                }
-                continue;
-            }
-            // Nothing waiting in the capture buffer: time passes without segments, so TIME_WAIT and idle timeouts
-            // run on the clock. One second behind it, for segments libpcap still holds (read timeout 100 ms).
-            long now = Environment.TickCount64;
-            if (now >= nextTick)
-            {
-                nextTick = now + 1000;
-                tracker.Advance((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks - TimeSpan.TicksPerSecond) * 100);
-                Drain();
-            }
+            Drain();
         }
     }
 
     protected override void EndProcessing()
     {
         base.EndProcessing();
-        var tracker = _tracker!;
+        var tracker = _pump!.Tracker;
         tracker.Complete();
         Drain();
         var stats = tracker.Statistics;
@@ -198,14 +165,13 @@ public sealed class GetTcpFlowCommand : CaptureFileCommandBase
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per flow: optimized at first call (see TcpTracker.Process)
     private void Drain()
     {
-        var output = _tracker!.Output;
+        var pump = _pump!;
         var states = State;
-        while (output.Count > 0)
+        while (pump.TryTake(out var flow))
         {
-            var flow = output.Dequeue();
             // -State asks for endpoints, not the connection's one word: a server in CLOSE_WAIT whose client is in
             // FIN_WAIT_2 is a CloseWait connection to the person who asks. (State is always one of the two.)
             if (states is null || Array.IndexOf(states, flow.ClientState) >= 0 || Array.IndexOf(states, flow.ServerState) >= 0)
