@@ -83,6 +83,18 @@ public class TrackerMemoryTests
     }
 
     [Fact]
+    public void Each_machine_has_its_part_of_the_endpoint_record_and_the_record_stays_240_bytes()
+    {
+        // One part per machine, laid out without padding (TcpEndpoint's comment gives the order they run in).
+        Assert.Equal(26, System.Runtime.CompilerServices.Unsafe.SizeOf<ZeekEndpoint>());
+        Assert.Equal(2, System.Runtime.CompilerServices.Unsafe.SizeOf<RfcEndpoint>());
+        Assert.Equal(37, System.Runtime.CompilerServices.Unsafe.SizeOf<AnalysisEndpoint>());
+        Assert.Equal(3, System.Runtime.CompilerServices.Unsafe.SizeOf<HandshakeEndpoint>());
+        Assert.Equal(72, System.Runtime.CompilerServices.Unsafe.SizeOf<TcpEndpoint>());
+        Assert.Equal(240, System.Runtime.CompilerServices.Unsafe.SizeOf<FlowRecord>());
+    }
+
+    [Fact]
     public void A_million_flows_cost_at_most_256_bytes_each()
     {
         // A SYN flood: a new source address and port for every flow (the measurement bench/RESULTS.md reports).

@@ -28,7 +28,7 @@ internal enum RfcMarks : byte
     /// </summary>
     SynAcked = 1 << 0,
 
-    /// <summary>It sent a FIN: <see cref="TcpEndpoint.FinSeq"/> is valid.</summary>
+    /// <summary>It sent a FIN: <see cref="ZeekEndpoint.FinSeq"/> is valid.</summary>
     SentFin = 1 << 1,
 
     /// <summary>

@@ -54,16 +54,16 @@ internal static class RfcTransitions
         if (hasAck)
         {
             SeqNum ack = tcp.AcknowledgmentNumber;
-            if (syn && rcv.Rfc.State == TcpState.Closed && (rcv.Flags & EndpointFlags.Seen) == 0 && !rcv.Rfc.Has(RfcMarks.Final))
+            if (syn && rcv.Rfc.State == TcpState.Closed && !rcv.Analysis.Seen && !rcv.Rfc.Has(RfcMarks.Final))
             {
                 // Exception: a SYN-ACK to an endpoint the capture has never heard from. Its SYN went before the
                 // capture began (its ISN is ack - 1): it is in SYN_SENT.
                 rcv.Rfc.State = TcpState.SynSent;
             }
             bool rcvSentSyn = rcv.Rfc.State != TcpState.Closed;
-            ackAcceptable = !rcv.NextSeqKnown || ack <= (SeqNum)rcv.NextSeq;
-            acksRcvSyn = rcvSentSyn && ack >= (SeqNum)rcv.Isn + 1 && ackAcceptable;
-            acksRcvFin = rcv.Rfc.Has(RfcMarks.SentFin) && ack >= (SeqNum)rcv.FinSeq + 1 && ackAcceptable;
+            ackAcceptable = !rcv.Analysis.NextSeqKnown || ack <= (SeqNum)rcv.Analysis.NextSeq;
+            acksRcvSyn = rcvSentSyn && ack >= (SeqNum)rcv.Zeek.Isn + 1 && ackAcceptable;
+            acksRcvFin = rcv.Rfc.Has(RfcMarks.SentFin) && ack >= (SeqNum)rcv.Zeek.FinSeq + 1 && ackAcceptable;
             if (!ackAcceptable)
             {
                 found |= TcpAnomaly.AckOfUnseenData;
@@ -147,8 +147,8 @@ internal static class RfcTransitions
     private static bool FinInOrder(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp)
     {
         SeqNum seq = tcp.SequenceNumber;
-        return (!snd.NextSeqKnown || seq <= (SeqNum)snd.NextSeq)
-            && ((snd.Flags & EndpointFlags.HasHole) == 0 || ((rcv.Flags & EndpointFlags.Seen) != 0 && (SeqNum)rcv.LastAck >= seq));
+        return (!snd.Analysis.NextSeqKnown || seq <= (SeqNum)snd.Analysis.NextSeq)
+            && (!snd.Zeek.HasHole || (rcv.Analysis.Seen && (SeqNum)rcv.Analysis.LastAck >= seq));
     }
 
     /// <summary>
@@ -157,8 +157,8 @@ internal static class RfcTransitions
     /// </summary>
     private static bool AbandonsOwnSyn(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp) =>
         snd.Rfc.State == TcpState.SynSent
-        && (rcv.Flags & EndpointFlags.Seen) == 0
-        && tcp.SequenceNumber == snd.Isn;
+        && !rcv.Analysis.Seen
+        && tcp.SequenceNumber == snd.Zeek.Isn;
 
     /// <summary>
     /// Whether an unacceptable RST fell inside its receiver's window (RCV.NXT ≤ SEG.SEQ &lt; RCV.NXT + RCV.WND: RFC 5961
@@ -173,8 +173,8 @@ internal static class RfcTransitions
         {
             return false;
         }
-        bool rcvSeen = (rcv.Flags & EndpointFlags.Seen) != 0;
-        uint next = rcvSeen ? rcv.LastAck : snd.NextSeq;
+        bool rcvSeen = rcv.Analysis.Seen;
+        uint next = rcvSeen ? rcv.Analysis.LastAck : snd.Analysis.NextSeq;
         uint window = rcvSeen ? rcv.ScaledWindow(snd) : ushort.MaxValue;
         return unchecked(tcp.SequenceNumber - next) < window;
     }
@@ -189,13 +189,13 @@ internal static class RfcTransitions
         bool rcvSynSent = rcv.Rfc.State == TcpState.SynSent;
         if (rcvSynSent)
         {
-            return (tcp.Flags & TcpFlags.Ack) != 0 && tcp.AcknowledgmentNumber == unchecked(rcv.Isn + 1);
+            return (tcp.Flags & TcpFlags.Ack) != 0 && tcp.AcknowledgmentNumber == unchecked(rcv.Zeek.Isn + 1);
         }
-        if (!snd.NextSeqKnown)
+        if (!snd.Analysis.NextSeqKnown)
         {
             return true;
         }
         uint seq = tcp.SequenceNumber;
-        return seq == snd.NextSeq || ((rcv.Flags & EndpointFlags.Seen) != 0 && seq == rcv.LastAck);
+        return seq == snd.Analysis.NextSeq || (rcv.Analysis.Seen && seq == rcv.Analysis.LastAck);
     }
 }

@@ -31,13 +31,13 @@ internal static class SequenceAnalysis
         SeqNum seq = tcp.SequenceNumber;
         uint ack = tcp.AcknowledgmentNumber;
         ushort window = tcp.Window;
-        bool fSeen = (f.Flags & EndpointFlags.Seen) != 0;
-        bool rSeen = (r.Flags & EndpointFlags.Seen) != 0;
-        bool known = f.NextSeqKnown;
-        SeqNum next = f.NextSeq;
+        bool fSeen = f.Analysis.Seen;
+        bool rSeen = r.Analysis.Seen;
+        bool known = f.Analysis.NextSeqKnown;
+        SeqNum next = f.Analysis.NextSeq;
         bool probe = false, keepAlive = false;
 
-        if (len == 1 && known && seq == next && rSeen && r.Window == 0)
+        if (len == 1 && known && seq == next && rSeen && r.Analysis.Window == 0)
         {
             probe = true; // zero-window probe: not a retransmission, and no ACK checks
             found |= TcpAnomaly.ZeroWindowProbe;
@@ -50,27 +50,27 @@ internal static class SequenceAnalysis
             }
             if (window == 0 && !control)
             {
-                f.ZeroWindows++;
+                f.Analysis.ZeroWindows++;
             }
             if (len <= 1 && known && seq == next - 1 && !control)
             {
                 keepAlive = true;
             }
-            bool sameAck = len == 0 && fSeen && known && seq == next && ack == f.LastAck && !control;
-            bool answersProbe = sameAck && ((window != 0 && window == f.Window && (r.Flags & EndpointFlags.LastWasKeepAlive) != 0)
-                || (window == 0 && f.Window == 0 && (r.Flags & EndpointFlags.LastWasWindowProbe) != 0));
-            if (!answersProbe && sameAck && window != 0 && window == f.Window)
+            bool sameAck = len == 0 && fSeen && known && seq == next && ack == f.Analysis.LastAck && !control;
+            bool answersProbe = sameAck && ((window != 0 && window == f.Analysis.Window && (r.Analysis.Flags & AnalysisFlags.LastWasKeepAlive) != 0)
+                || (window == 0 && f.Analysis.Window == 0 && (r.Analysis.Flags & AnalysisFlags.LastWasWindowProbe) != 0));
+            if (!answersProbe && sameAck && window != 0 && window == f.Analysis.Window)
             {
-                f.DuplicateAcks++;
-                if (f.DupAckRun < ushort.MaxValue)
+                f.Analysis.DuplicateAcks++;
+                if (f.Analysis.DupAckRun < ushort.MaxValue)
                 {
-                    f.DupAckRun++;
+                    f.Analysis.DupAckRun++;
                 }
             }
         }
-        if (ack != f.LastAck)
+        if (ack != f.Analysis.LastAck)
         {
-            f.DupAckRun = 0;
+            f.Analysis.DupAckRun = 0;
         }
 
         if ((len > 0 || syn || fin) && !keepAlive)
@@ -81,37 +81,37 @@ internal static class SequenceAnalysis
                 notAdvanced = false; // data right after a one-byte probe
             }
             uint control1 = syn || fin ? 1u : 0u;
-            if (len > 0 && rSeen && r.LastAck != 0 && seq + len <= (SeqNum)r.LastAck)
+            if (len > 0 && rSeen && r.Analysis.LastAck != 0 && seq + len <= (SeqNum)r.Analysis.LastAck)
             {
-                f.Retransmissions++; // spurious: the receiver had already acknowledged it
+                f.Analysis.Retransmissions++; // spurious: the receiver had already acknowledged it
             }
-            else if (notAdvanced && r.DupAckRun >= 2 && r.LastAck == seq.Value && unchecked(nowUs - r.LastTimeUs) < FastRetransmitWindowUs)
+            else if (notAdvanced && r.Analysis.DupAckRun >= 2 && r.Analysis.LastAck == seq.Value && unchecked(nowUs - r.Analysis.LastTimeUs) < FastRetransmitWindowUs)
             {
-                f.Retransmissions++; // fast retransmission
+                f.Analysis.Retransmissions++; // fast retransmission
             }
-            else if (notAdvanced && unchecked(nowUs - f.NextSeqTimeUs) < (rttUsPlusOne != 0 ? rttUsPlusOne - 1 : DefaultOutOfOrderThresholdUs)
+            else if (notAdvanced && unchecked(nowUs - f.Analysis.NextSeqTimeUs) < (rttUsPlusOne != 0 ? rttUsPlusOne - 1 : DefaultOutOfOrderThresholdUs)
                 && next != seq + len + control1)
             {
-                f.OutOfOrder++;
+                f.Analysis.OutOfOrder++;
             }
             else if (notAdvanced)
             {
-                f.Retransmissions++;
+                f.Analysis.Retransmissions++;
             }
         }
 
         SeqNum nextLocal = seq + len + (syn || fin ? 1u : 0u);
         if (!probe && (!known || nextLocal > next))
         {
-            f.NextSeq = nextLocal.Value;
-            f.NextSeqTimeUs = nowUs;
-            f.Flags |= EndpointFlags.NextSeqKnown;
+            f.Analysis.NextSeq = nextLocal.Value;
+            f.Analysis.NextSeqTimeUs = nowUs;
+            f.Analysis.Flags |= AnalysisFlags.NextSeqKnown;
         }
-        f.Window = window;
-        f.LastAck = ack;
-        f.LastTimeUs = nowUs;
-        f.Flags = (f.Flags & ~(EndpointFlags.LastWasKeepAlive | EndpointFlags.LastWasWindowProbe))
-            | (keepAlive ? EndpointFlags.LastWasKeepAlive : 0) | (probe ? EndpointFlags.LastWasWindowProbe : 0) | EndpointFlags.Seen;
+        f.Analysis.Window = window;
+        f.Analysis.LastAck = ack;
+        f.Analysis.LastTimeUs = nowUs;
+        f.Analysis.Flags = (f.Analysis.Flags & ~(AnalysisFlags.LastWasKeepAlive | AnalysisFlags.LastWasWindowProbe))
+            | (keepAlive ? AnalysisFlags.LastWasKeepAlive : 0) | (probe ? AnalysisFlags.LastWasWindowProbe : 0) | AnalysisFlags.Seen;
     }
 
     /// <summary>
@@ -123,12 +123,12 @@ internal static class SequenceAnalysis
     /// </summary>
     private static bool BeyondWindow(ref TcpEndpoint f, ref TcpEndpoint r, SeqNum end)
     {
-        bool fSyn = (f.Flags & EndpointFlags.SynSeen) != 0, rSyn = (r.Flags & EndpointFlags.SynSeen) != 0;
-        bool scaleKnown = (fSyn && rSyn) || (fSyn && f.WindowScale < 0) || (rSyn && r.WindowScale < 0);
+        bool fSyn = f.Handshake.SynSeen, rSyn = r.Handshake.SynSeen;
+        bool scaleKnown = (fSyn && rSyn) || (fSyn && f.Handshake.WindowScale == HandshakeEndpoint.NoScale) || (rSyn && r.Handshake.WindowScale == HandshakeEndpoint.NoScale);
         if (!scaleKnown || !f.Rfc.Has(RfcMarks.SynAcked) || r.Rfc.Has(RfcMarks.Reset))
         {
             return false;
         }
-        return end > (SeqNum)r.LastAck + r.ScaledWindow(f);
+        return end > (SeqNum)r.Analysis.LastAck + r.ScaledWindow(f);
     }
 }

@@ -145,14 +145,17 @@ public sealed class TcpTracker
         ref TcpEndpoint rcv = ref flow.Endpoint(!fromClient);
         snd.Packets++;
 
-        // Three machines read each segment, in this order, over one endpoint record (TcpEndpoint says which machine
-        // writes which field). The order matters:
-        // 1. ZeekModel (Zeek's endpoint states, history, reassembly): writes Isn and FinSeq of the sender, which the
-        //    RFC machine compares the peer's ACKs with, and the reassembly hole (HasHole) it reads for a FIN's order.
-        // 2. RfcTransitions (the RFC 9293 states, through RfcTable): reads the sender's NextSeq and the receiver's LastAck
-        //    as they were before this segment, so it must run before the sequence analysis advances them.
-        // 3. SequenceAnalysis (Wireshark's analysis): advances NextSeq, LastAck, the counters; sets NextSeqKnown.
-        // Then Handshake: the SYN's options and the handshake RTT, which reads the RFC states and marks just set.
+        // Three machines read each segment, in this order, each writing its own part of the two endpoint records
+        // (TcpEndpoint). The order matters:
+        // 1. ZeekModel (endpoint.Zeek: Zeek's endpoint states, history, reassembly): writes the sender's Isn and FinSeq,
+        //    which the RFC machine compares the peer's ACKs with, and the reassembly hole (HasHole) it reads for a
+        //    FIN's order.
+        // 2. RfcTransitions (endpoint.Rfc: the RFC 9293 states, through RfcTable): reads the sender's Analysis.NextSeq
+        //    and the receiver's Analysis.LastAck as they were before this segment, so it runs before the analysis.
+        // 3. SequenceAnalysis (endpoint.Analysis: Wireshark's analysis): advances NextSeq, LastAck, the counters;
+        //    reads the RFC marks (window rules judged only once the SYN is acknowledged) and the handshake part.
+        // Then Handshake (endpoint.Handshake): the SYN's options, and the handshake RTT, which reads the RFC states
+        // and marks just set.
         // Each machine adds the anomalies it sees to one set, counted once the segment is through.
         ZeekModel.Process(_table, slot, fromClient, tcp, timeNs, ref found);
         if (!RfcTransitions.Process(ref snd, ref rcv, tcp, _onReceipt, ref found))
@@ -270,8 +273,8 @@ public sealed class TcpTracker
         ref FlowRecord flow = ref _table[slot];
         flow.FirstNs = timeNs;
         flow.LastNs = timeNs;
-        flow.Client.WindowScale = -1;
-        flow.Server.WindowScale = -1;
+        flow.Client.Handshake.WindowScale = HandshakeEndpoint.NoSynSeen;
+        flow.Server.Handshake.WindowScale = HandshakeEndpoint.NoSynSeen;
         if (syn && ack && !zeekFlip)
         {
             flow.Flags |= FlowFlags.ZeekFlipped; // Zeek keeps the SYN-ACK's sender as originator
@@ -319,8 +322,11 @@ public sealed class TcpTracker
         TcpFlags flags = tcp.Flags;
         if ((flags & TcpFlags.Syn) != 0)
         {
-            ReadSynOptions(ref snd, tcp, frame);
-            snd.Flags |= EndpointFlags.SynSeen;
+            if (!snd.Handshake.SynSeen)
+            {
+                snd.Handshake.WindowScale = HandshakeEndpoint.NoScale; // until its options say otherwise
+            }
+            ReadSynOptions(ref snd.Handshake, tcp, frame);
             if (fromClient && (flags & TcpFlags.Ack) == 0)
             {
                 flow.SynUs = us;
@@ -336,7 +342,7 @@ public sealed class TcpTracker
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
-    private static void ReadSynOptions(ref TcpEndpoint ep, in DecodedTcp tcp, ReadOnlySpan<byte> frame)
+    private static void ReadSynOptions(ref HandshakeEndpoint ep, in DecodedTcp tcp, ReadOnlySpan<byte> frame)
     {
         int start = tcp.TcpOffset + 20;
         int end = Math.Min(tcp.TcpOffset + tcp.TcpHeaderLength, frame.Length);

@@ -59,19 +59,19 @@ internal static class ZeekModel
         ref TcpEndpoint connOrig = ref orig;
         if (ack)
         {
-            if (orig.ZeekState != ZeekEndpointState.Inactive)
+            if (orig.Zeek.State != ZeekEndpointState.Inactive)
             {
                 return false;
             }
             connOrig = ref resp;
         }
-        if (!(orig.ZeekDidClose || resp.ZeekDidClose))
+        if (!(orig.Zeek.DidClose || resp.Zeek.DidClose))
         {
-            if (tcp.SequenceNumber == connOrig.Isn)
+            if (tcp.SequenceNumber == connOrig.Zeek.Isn)
             {
                 return false; // a retransmitted SYN or SYN-ACK
             }
-            if (!ack && connOrig.ZeekState == ZeekEndpointState.SynAckSent && resp.ZeekState == ZeekEndpointState.Inactive && tcp.SequenceNumber == resp.Isn)
+            if (!ack && connOrig.Zeek.State == ZeekEndpointState.SynAckSent && resp.Zeek.State == ZeekEndpointState.Inactive && tcp.SequenceNumber == resp.Zeek.Isn)
             {
                 return false; // the SYN that belongs to a SYN-ACK seen first
             }
@@ -87,12 +87,12 @@ internal static class ZeekModel
     {
         ref FlowRecord flow = ref table[slot];
         ref TcpEndpoint ep = ref flow.Endpoint(fromClient);
-        if (ep.ZeekChecksumErrors == byte.MaxValue)
+        if (ep.Zeek.ChecksumErrors == 0x7F)
         {
             return;
         }
-        ep.ZeekChecksumErrors++;
-        if (ep.ZeekChecksumErrors is 1 or 10 or 100)
+        ep.Zeek.ChecksumErrors++;
+        if (ep.Zeek.ChecksumErrors is 1 or 10 or 100)
         {
             Append(table, slot, 'C', fromClient != flow.ZeekFlipped);
         }
@@ -123,11 +123,11 @@ internal static class ZeekModel
         uint segLen = unchecked(len + (syn ? 1u : 0) + (fin ? 1u : 0) - (rst ? len : 0));
 
         InitEndpoint(ref ep, syn, seq, segLen);
-        uint relSeq = unchecked(seq - ep.Isn);
+        uint relSeq = unchecked(seq - ep.Zeek.Isn);
         UpdateHistory(table, slot, ref ep, isOrig, syn, fin, rst, ack, seq, relSeq, len);
-        if (tcp.Window == 0 && !rst && peer.ZeekState != ZeekEndpointState.Closed && ep.ZeekState != ZeekEndpointState.Reset)
+        if (tcp.Window == 0 && !rst && peer.Zeek.State != ZeekEndpointState.Closed && ep.Zeek.State != ZeekEndpointState.Reset)
         {
-            Scaled(table, slot, ref ep.ZeekZeroWindows, 'W', isOrig);
+            Scaled(table, slot, ref ep.Zeek.ZeroWindows, 'W', isOrig);
         }
         if (syn)
         {
@@ -136,15 +136,15 @@ internal static class ZeekModel
         }
         if (fin)
         {
-            ep.ZeekFinSeen = true;
+            ep.Zeek.FinSeen = true;
         }
-        if (ack && peer.ZeekState == ZeekEndpointState.Inactive)
+        if (ack && peer.Zeek.State == ZeekEndpointState.Inactive)
         {
             // init_peer: what the peer will send starts at the acknowledged number.
             uint start = unchecked(tcp.AcknowledgmentNumber - 1);
-            peer.Isn = start;
-            peer.ZeekLastSeq = start;
-            peer.Delivered = tcp.AcknowledgmentNumber;
+            peer.Zeek.Isn = start;
+            peer.Zeek.LastSeq = start;
+            peer.Zeek.Delivered = tcp.AcknowledgmentNumber;
         }
         UpdateLastSeq(table, slot, ref ep, isOrig, syn, fin, rst, seq, segLen, len);
         bool doClose = ZeekStateMachine.Update(table, slot, fromClient, ref isOrig, syn, fin, rst, ack, len, now, ref found);
@@ -170,8 +170,8 @@ internal static class ZeekModel
     {
         ref TcpEndpoint orig = ref Originator(ref flow);
         ref TcpEndpoint resp = ref Responder(ref flow);
-        var os = orig.ZeekState;
-        var rs = resp.ZeekState;
+        var os = orig.Zeek.State;
+        var rs = resp.Zeek.State;
         bool oInactive = os is ZeekEndpointState.Inactive or ZeekEndpointState.Partial;
         bool rInactive = rs is ZeekEndpointState.Inactive or ZeekEndpointState.Partial;
         if (rs == ZeekEndpointState.Reset)
@@ -209,17 +209,17 @@ internal static class ZeekModel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     public static ulong Size(ref TcpEndpoint ep, ref TcpEndpoint peer)
     {
-        if (ep.ZeekState == ZeekEndpointState.Inactive)
+        if (ep.Zeek.State == ZeekEndpointState.Inactive)
         {
             return 0;
         }
-        long extent = ((long)ep.SeqWraps << 32) + ep.ZeekLastSeq - ep.Isn;
+        long extent = ((long)ep.Zeek.SeqWraps << 32) + ep.Zeek.LastSeq - ep.Zeek.Isn;
         if (extent <= 0)
         {
             return 0;
         }
         ulong size = (ulong)extent - 1; // its SYN, or the virtual SYN of a mid-stream start
-        if (ep.ZeekFinSeen && size != 0)
+        if (ep.Zeek.FinSeen && size != 0)
         {
             size--;
         }
@@ -238,7 +238,7 @@ internal static class ZeekModel
         }
         ref TcpEndpoint orig = ref Originator(ref flow);
         ref TcpEndpoint resp = ref Responder(ref flow);
-        if ((flow.Flags & FlowFlags.ZeekAttempt) != 0 && orig.ZeekState is ZeekEndpointState.SynSent or ZeekEndpointState.SynAckSent && resp.ZeekState == ZeekEndpointState.Inactive)
+        if ((flow.Flags & FlowFlags.ZeekAttempt) != 0 && orig.Zeek.State is ZeekEndpointState.SynSent or ZeekEndpointState.SynAckSent && resp.Zeek.State == ZeekEndpointState.Inactive)
         {
             due = Math.Min(due, flow.FirstNs + TcpTimeouts.ZeekAttemptDelay);
         }
@@ -275,7 +275,7 @@ internal static class ZeekModel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void InitEndpoint(ref TcpEndpoint ep, bool syn, uint seq, uint segLen)
     {
-        switch (ep.ZeekState)
+        switch (ep.Zeek.State)
         {
             case ZeekEndpointState.Inactive:
                 if (syn)
@@ -284,15 +284,15 @@ internal static class ZeekModel
                 }
                 else
                 {
-                    ep.Isn = unchecked(seq - 1);
-                    ep.ZeekLastSeq = seq; // the first packet of a partial side is never a retransmission
-                    ep.Delivered = seq;
-                    ep.SeqWraps = 0;
+                    ep.Zeek.Isn = unchecked(seq - 1);
+                    ep.Zeek.LastSeq = seq; // the first packet of a partial side is never a retransmission
+                    ep.Zeek.Delivered = seq;
+                    ep.Zeek.SeqWraps = 0;
                 }
                 break;
             case ZeekEndpointState.SynSent:
             case ZeekEndpointState.SynAckSent:
-                if (syn && seq != ep.Isn)
+                if (syn && seq != ep.Zeek.Isn)
                 {
                     Reinit(ref ep, seq, segLen);
                 }
@@ -305,7 +305,7 @@ internal static class ZeekModel
                 }
                 break;
             case ZeekEndpointState.Reset:
-                if (syn && ep.ZeekPreviousState == ZeekEndpointState.Inactive)
+                if (syn && ep.Zeek.PreviousState == ZeekEndpointState.Inactive)
                 {
                     Reinit(ref ep, seq, segLen);
                 }
@@ -316,10 +316,10 @@ internal static class ZeekModel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void Reinit(ref TcpEndpoint ep, uint seq, uint segLen)
     {
-        ep.Isn = seq;
-        ep.ZeekLastSeq = unchecked(seq + segLen);
-        ep.Delivered = unchecked(seq + 1);
-        ep.SeqWraps = 0;
+        ep.Zeek.Isn = seq;
+        ep.Zeek.LastSeq = unchecked(seq + segLen);
+        ep.Zeek.Delivered = unchecked(seq + 1);
+        ep.Zeek.SeqWraps = 0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
@@ -335,7 +335,7 @@ internal static class ZeekModel
             // S and H share one bit. A later SYN adds its letter again only at another relative seq, which
             // happens only where init_endpoint does not re-base the ISN (CLOSED, RESET).
             char code = ack ? 'H' : 'S';
-            bool repeat = relSeq != 0 && ep.ZeekState is ZeekEndpointState.Closed or ZeekEndpointState.Reset;
+            bool repeat = relSeq != 0 && ep.Zeek.State is ZeekEndpointState.Closed or ZeekEndpointState.Reset;
             if (Check(table, slot, HistSyn, code, isOrig) && repeat)
             {
                 Append(table, slot, code, isOrig);
@@ -344,20 +344,20 @@ internal static class ZeekModel
         else if (fin)
         {
             uint end = unchecked(seq + len);
-            if (Check(table, slot, HistFin, 'F', isOrig) && end != ep.FinSeq)
+            if (Check(table, slot, HistFin, 'F', isOrig) && end != ep.Zeek.FinSeq)
             {
                 Append(table, slot, 'F', isOrig);
             }
-            ep.FinSeq = end;
+            ep.Zeek.FinSeq = end;
         }
         else if (rst)
         {
             byte low = (byte)relSeq;
-            if (Check(table, slot, HistRst, 'R', isOrig) && low != ep.LastRstSeq)
+            if (Check(table, slot, HistRst, 'R', isOrig) && low != ep.Zeek.LastRstSeq)
             {
                 Append(table, slot, 'R', isOrig);
             }
-            ep.LastRstSeq = low;
+            ep.Zeek.LastRstSeq = low;
         }
         else if (len > 0)
         {
@@ -369,7 +369,7 @@ internal static class ZeekModel
         }
         if (fin && bits > 1)
         {
-            ep.FinSeq = unchecked(seq + len);
+            ep.Zeek.FinSeq = unchecked(seq + len);
         }
     }
 
@@ -377,22 +377,22 @@ internal static class ZeekModel
     private static void UpdateLastSeq(FlowTable table, int slot, ref TcpEndpoint ep, bool isOrig, bool syn, bool fin, bool rst, uint seq, uint segLen, uint len)
     {
         uint end = unchecked(seq + segLen);
-        int delta = unchecked((int)(end - ep.ZeekLastSeq));
+        int delta = unchecked((int)(end - ep.Zeek.LastSeq));
         if ((syn || rst) && (delta > TooLargeSeqDelta || delta < -TooLargeSeqDelta))
         {
             return;
         }
-        if ((fin && ep.ZeekLastSeq == unchecked(ep.Isn + 1)) || (ep.ZeekState != ZeekEndpointState.Reset && delta > 0))
+        if ((fin && ep.Zeek.LastSeq == unchecked(ep.Zeek.Isn + 1)) || (ep.Zeek.State != ZeekEndpointState.Reset && delta > 0))
         {
-            if (end < ep.ZeekLastSeq && ep.SeqWraps < byte.MaxValue)
+            if (end < ep.Zeek.LastSeq && ep.Zeek.SeqWraps < byte.MaxValue)
             {
-                ep.SeqWraps++;
+                ep.Zeek.SeqWraps++;
             }
-            ep.ZeekLastSeq = end;
+            ep.Zeek.LastSeq = end;
         }
-        else if (ep.ZeekState != ZeekEndpointState.Reset && len > 0)
+        else if (ep.Zeek.State != ZeekEndpointState.Reset && len > 0)
         {
-            Scaled(table, slot, ref ep.ZeekRetransmits, 'T', isOrig);
+            Scaled(table, slot, ref ep.Zeek.Retransmits, 'T', isOrig);
         }
     }
 
@@ -400,18 +400,18 @@ internal static class ZeekModel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
     private static void ConnectionClosed(ref FlowRecord flow, ref TcpEndpoint ep, ref TcpEndpoint peer, long now)
     {
-        if (ep.ZeekDidClose)
+        if (ep.Zeek.DidClose)
         {
             return;
         }
-        ep.ZeekDidClose = true;
-        if (peer.ZeekDidClose && (flow.Flags & FlowFlags.ZeekFrozen) == 0)
+        ep.Zeek.DidClose = true;
+        if (peer.Zeek.DidClose && (flow.Flags & FlowFlags.ZeekFrozen) == 0)
         {
             // From now on Zeek's last_time (duration, removal) stays at this packet.
             flow.Flags |= FlowFlags.ZeekFrozen;
             flow.ZeekFrozenMs = (uint)((now - flow.FirstNs) / 1_000_000);
         }
-        if (ep.ZeekState == ZeekEndpointState.Reset || peer.ZeekDidClose || peer.ZeekState == ZeekEndpointState.Inactive)
+        if (ep.Zeek.State == ZeekEndpointState.Reset || peer.Zeek.DidClose || peer.Zeek.State == ZeekEndpointState.Inactive)
         {
             flow.Flags &= ~FlowFlags.ZeekAttempt; // CancelTimers
             ScheduleRemoval(ref flow, ZeekLastTime(ref flow));
@@ -441,18 +441,18 @@ internal static class ZeekModel
             return;
         }
         SeqNum target = ack;
-        if (peer.ZeekFinSeen && target >= (SeqNum)peer.FinSeq)
+        if (peer.Zeek.FinSeen && target >= (SeqNum)peer.Zeek.FinSeq)
         {
-            target = peer.FinSeq;
+            target = peer.Zeek.FinSeq;
         }
-        if (target <= (SeqNum)peer.Delivered || (midstream && target - (SeqNum)peer.Isn <= 2))
+        if (target <= (SeqNum)peer.Zeek.Delivered || (midstream && target - (SeqNum)peer.Zeek.Isn <= 2))
         {
             return;
         }
-        Scaled(table, slot, ref peer.ZeekGaps, 'G', peerIsOrig);
+        Scaled(table, slot, ref peer.Zeek.Gaps, 'G', peerIsOrig);
         // Data seen beyond the gap is taken as one buffered block, delivered once the gap is declared.
-        peer.Delivered = (peer.Flags & EndpointFlags.HasHole) != 0 ? SeqNum.Max(target, DataEnd(ref peer)).Value : target.Value;
-        peer.Flags &= ~EndpointFlags.HasHole;
+        peer.Zeek.Delivered = peer.Zeek.HasHole ? SeqNum.Max(target, DataEnd(ref peer)).Value : target.Value;
+        peer.Zeek.HasHole = false;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
@@ -460,29 +460,29 @@ internal static class ZeekModel
     {
         SeqNum s = start;
         SeqNum end = s + len;
-        if (s <= (SeqNum)ep.Delivered)
+        if (s <= (SeqNum)ep.Zeek.Delivered)
         {
-            if (end > (SeqNum)ep.Delivered)
+            if (end > (SeqNum)ep.Zeek.Delivered)
             {
-                ep.Delivered = end.Value;
+                ep.Zeek.Delivered = end.Value;
             }
-            if ((ep.Flags & EndpointFlags.HasHole) != 0)
+            if (ep.Zeek.HasHole)
             {
                 // Filling the hole delivers what was buffered after it.
-                ep.Delivered = SeqNum.Max(ep.Delivered, DataEnd(ref ep)).Value;
-                ep.Flags &= ~EndpointFlags.HasHole;
+                ep.Zeek.Delivered = SeqNum.Max(ep.Zeek.Delivered, DataEnd(ref ep)).Value;
+                ep.Zeek.HasHole = false;
             }
         }
         else
         {
-            ep.Flags |= EndpointFlags.HasHole;
+            ep.Zeek.HasHole = true;
         }
     }
 
-    private static SeqNum DataEnd(ref TcpEndpoint ep) => ep.ZeekFinSeen ? (SeqNum)ep.FinSeq : (SeqNum)ep.ZeekLastSeq;
+    private static SeqNum DataEnd(ref TcpEndpoint ep) => ep.Zeek.FinSeen ? (SeqNum)ep.Zeek.FinSeq : (SeqNum)ep.Zeek.LastSeq;
 
     private static bool Clean(ref TcpEndpoint ep) =>
-        ep.ZeekState == ZeekEndpointState.Established || (ep.ZeekState == ZeekEndpointState.Closed && ep.ZeekPreviousState == ZeekEndpointState.Established);
+        ep.Zeek.State == ZeekEndpointState.Established || (ep.Zeek.State == ZeekEndpointState.Closed && ep.Zeek.PreviousState == ZeekEndpointState.Established);
 
     /// <summary>CheckHistory: append the letter the first time its bit is seen; true when it had been seen.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)

@@ -15,7 +15,7 @@ internal static class ZeekStateMachine
         ref FlowRecord flow = ref table[slot];
         ref TcpEndpoint ep = ref flow.Endpoint(fromClient);
         ref TcpEndpoint peer = ref flow.Endpoint(!fromClient);
-        switch (ep.ZeekState)
+        switch (ep.Zeek.State)
         {
             case ZeekEndpointState.Inactive:
                 return Inactive(table, slot, ref ep, ref peer, ref isOrig, syn, fin, rst, ack, len);
@@ -42,41 +42,41 @@ internal static class ZeekStateMachine
         {
             if (isOrig)
             {
-                ep.ZeekState = ack ? ZeekEndpointState.SynAckSent : ZeekEndpointState.SynSent;
+                ep.Zeek.State = ack ? ZeekEndpointState.SynAckSent : ZeekEndpointState.SynSent;
                 flow.Flags |= FlowFlags.ZeekAttempt;
             }
             else
             {
-                if (!ack && peer.ZeekState == ZeekEndpointState.SynAckSent)
+                if (!ack && peer.Zeek.State == ZeekEndpointState.SynAckSent)
                 {
                     // The SYN of a SYN-ACK seen first: the roles were wrong, flip them.
                     flow.Flags ^= FlowFlags.ZeekFlipped;
                     isOrig = true;
                     ZeekModel.Append(table, slot, '^', true);
-                    peer.ZeekState = ZeekEndpointState.Established;
+                    peer.Zeek.State = ZeekEndpointState.Established;
                 }
-                if (peer.ZeekState == ZeekEndpointState.SynSent)
+                if (peer.Zeek.State == ZeekEndpointState.SynSent)
                 {
-                    peer.ZeekState = ZeekEndpointState.Established;
+                    peer.Zeek.State = ZeekEndpointState.Established;
                 }
-                ep.ZeekState = ZeekEndpointState.Established;
+                ep.Zeek.State = ZeekEndpointState.Established;
             }
         }
         bool doClose = FinOrReset(ref ep, fin, rst);
-        if (ep.ZeekState == ZeekEndpointState.Inactive)
+        if (ep.Zeek.State == ZeekEndpointState.Inactive)
         {
             ref TcpEndpoint orig = ref ZeekModel.Originator(ref flow);
-            if (!isOrig && len == 0 && orig.ZeekState == ZeekEndpointState.SynSent)
+            if (!isOrig && len == 0 && orig.Zeek.State == ZeekEndpointState.SynSent)
             {
                 // "eccentric TCP" acknowledging the SYN before its SYN-ACK: stays inactive
             }
-            else if (ack && peer.ZeekState == ZeekEndpointState.Established)
+            else if (ack && peer.Zeek.State == ZeekEndpointState.Established)
             {
-                ep.ZeekState = ZeekEndpointState.Established; // the SYN was missed
+                ep.Zeek.State = ZeekEndpointState.Established; // the SYN was missed
             }
             else
             {
-                ep.ZeekState = ZeekEndpointState.Partial;
+                ep.Zeek.State = ZeekEndpointState.Partial;
             }
         }
         return doClose;
@@ -99,11 +99,11 @@ internal static class ZeekStateMachine
     {
         if (rst)
         {
-            ep.ZeekState = ZeekEndpointState.Reset;
+            ep.Zeek.State = ZeekEndpointState.Reset;
         }
         else if (fin)
         {
-            ep.ZeekState = ZeekEndpointState.Closed;
+            ep.Zeek.State = ZeekEndpointState.Closed;
         }
         return fin || rst;
     }
@@ -113,22 +113,22 @@ internal static class ZeekStateMachine
     private static bool Established(ref TcpEndpoint ep, ref TcpEndpoint peer, bool syn, bool fin, bool rst, bool ack)
     {
         bool doClose = false;
-        if (syn && ep.ZeekState == ZeekEndpointState.Partial && peer.ZeekState == ZeekEndpointState.Inactive && !ack)
+        if (syn && ep.Zeek.State == ZeekEndpointState.Partial && peer.Zeek.State == ZeekEndpointState.Inactive && !ack)
         {
-            ep.ZeekState = ZeekEndpointState.SynSent;
+            ep.Zeek.State = ZeekEndpointState.SynSent;
         }
         if (fin && !rst)
         {
-            ep.ZeekState = ZeekEndpointState.Closed;
-            if (peer.ZeekState == ZeekEndpointState.Reset && peer.ZeekPreviousState == ZeekEndpointState.Closed)
+            ep.Zeek.State = ZeekEndpointState.Closed;
+            if (peer.Zeek.State == ZeekEndpointState.Reset && peer.Zeek.PreviousState == ZeekEndpointState.Closed)
             {
-                peer.ZeekState = ZeekEndpointState.Closed; // a FIN after the peer's FIN-then-RST: a normal close
+                peer.Zeek.State = ZeekEndpointState.Closed; // a FIN after the peer's FIN-then-RST: a normal close
             }
             doClose = true;
         }
         if (rst)
         {
-            ep.ZeekState = ZeekEndpointState.Reset;
+            ep.Zeek.State = ZeekEndpointState.Reset;
             doClose = true;
         }
         return doClose;
@@ -142,11 +142,11 @@ internal static class ZeekStateMachine
         {
             found |= TcpAnomaly.SynAfterClose; // SYN_after_close
         }
-        if (rst && peer.ZeekState != ZeekEndpointState.Closed)
+        if (rst && peer.Zeek.State != ZeekEndpointState.Closed)
         {
-            ep.ZeekState = ZeekEndpointState.Reset;
+            ep.Zeek.State = ZeekEndpointState.Reset;
             ZeekModel.ScheduleRemoval(ref flow, now); // the reset timer
-            return !ep.ZeekDidClose;
+            return !ep.Zeek.DidClose;
         }
         return false;
     }
