@@ -2,7 +2,10 @@
 # Instructions per segment of the engine's read-and-track loop, counted by valgrind: deterministic, so a change of a
 # few percent shows where this machine's timings (±10 % from minute to minute) cannot. Per segment is the difference
 # between a 600,000- and a 100,000-segment cut of bench.pcap, divided by 500,000: start-up and compilation cancel out.
-# Counts are valgrind's CPU (no AVX-512), not the host's: compare builds with each other, not with time.
+# Counts are valgrind's CPU (no AVX-512), not the host's: compare builds with each other, not with time. Caveat
+# (2026-12-02): under valgrind the JIT did not inline SeqNum's operators into SequenceAnalysis.Process, which it does
+# on the host (DOTNET_JitDisasm of both), even with AggressiveInlining; code that adds SeqNum arithmetic therefore
+# counts heavier here than it runs. Check a surprising difference with the whole process, interleaved.
 #
 #   bench/instructions.sh [--profile] ENGINE_DLL...   each a TcpTools.Engine.dll (default: this tree's Release build)
 #
