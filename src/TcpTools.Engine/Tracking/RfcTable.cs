@@ -152,7 +152,7 @@ internal static class RfcTable
     /// Moves <paramref name="ep"/> by one segment class. <paramref name="peerFinReceived"/> is read for a FIN from
     /// CLOSE_WAIT: whether this FIN's ACK (or an earlier one) covers the peer's FIN. A Final endpoint stays where it is.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)] // called on the rare segments that move a state: kept out of the per-segment code
     public static void Move(ref RfcEndpoint ep, RfcDirection direction, RfcSegment segment, bool peerFinReceived = true)
     {
         if ((ep.Marks & RfcMarks.Final) != 0)

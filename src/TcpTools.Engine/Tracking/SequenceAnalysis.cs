@@ -121,6 +121,7 @@ internal static class SequenceAnalysis
     /// has not reset. A receiver's last window taken from its SYN is unscaled and this scales it: such data is let
     /// through rather than blamed.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool BeyondWindow(ref TcpEndpoint f, ref TcpEndpoint r, SeqNum end)
     {
         bool fSyn = f.Handshake.SynSeen, rSyn = r.Handshake.SynSeen;
