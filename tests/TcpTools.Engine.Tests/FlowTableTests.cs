@@ -93,4 +93,43 @@ public class FlowTableTests
             DestinationPort = fromClient ? (ushort)80 : key.Port,
         };
     }
+
+    [Fact]
+    public void The_anomaly_side_table_agrees_with_a_dictionary_through_random_adds_and_removes()
+    {
+        // Backward-shift deletion is the part that can go wrong: many slots, runs that wrap, removes in any order.
+        var random = new Random(42);
+        var table = new AnomalyTable();
+        var reference = new Dictionary<int, uint>();
+        for (int op = 0; op < 200_000; op++)
+        {
+            int slot = random.Next(0, op < 100_000 ? 5_000 : 300);
+            if (random.Next(3) == 0)
+            {
+                table.Remove(slot);
+                reference.Remove(slot);
+            }
+            else
+            {
+                table.GetOrAdd(slot).Add(TcpAnomaly.PortsReused, fromClient: true);
+                reference[slot] = reference.GetValueOrDefault(slot) + 1;
+            }
+            if (op % 1_000 == 0)
+            {
+                Assert.Equal(reference.Count, table.Count);
+                foreach (var (s, n) in reference)
+                {
+                    Assert.True(table.TryGet(s, out var record));
+                    Assert.Equal(n, record.Counts[18]); // PortsReused is bit 18
+                }
+            }
+        }
+        for (int s = 0; s < 5_000; s++)
+        {
+            Assert.Equal(reference.ContainsKey(s), table.TryGet(s, out _));
+        }
+        table.Clear();
+        Assert.Equal(0, table.Count);
+        Assert.False(table.TryGet(0, out _));
+    }
 }

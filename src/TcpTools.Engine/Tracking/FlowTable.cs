@@ -36,7 +36,7 @@ internal sealed class FlowTable
     private int _mask;
     private readonly Dictionary<int, string> _historyOverflow = new();
     // The anomalies of the flows that have any (FlowFlags.HasAnomalies), by slot.
-    private readonly Dictionary<int, AnomalyRecord> _anomalies = new();
+    private readonly AnomalyTable _anomalies = new();
 
     public FlowTable(int initialCapacity = 1024)
     {
@@ -197,12 +197,12 @@ internal sealed class FlowTable
     public TcpAnomaly AddAnomalies(int slot, TcpAnomaly found, bool fromClient)
     {
         this[slot].Flags |= FlowFlags.HasAnomalies;
-        return System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_anomalies, slot, out _).Add(found, fromClient);
+        return _anomalies.GetOrAdd(slot).Add(found, fromClient);
     }
 
     /// <summary>The anomalies of a flow (an empty record when it has none).</summary>
     public AnomalyRecord Anomalies(int slot) =>
-        (this[slot].Flags & FlowFlags.HasAnomalies) != 0 && _anomalies.TryGetValue(slot, out AnomalyRecord record) ? record : default;
+        (this[slot].Flags & FlowFlags.HasAnomalies) != 0 && _anomalies.TryGet(slot, out AnomalyRecord record) ? record : default;
 
     /// <summary>Managed bytes held by the table's arrays (records, index, free list).</summary>
     public long FootprintBytes =>
