@@ -46,6 +46,25 @@ public class LiveCaptureNamespaceTests
     }
 
     [NamespaceFact]
+    public void Live_Get_TcpFlow_Count_ends_the_capture_after_that_many_segments_and_writes_the_flow()
+    {
+        // A fresh namespace carries nothing but this connection: its first three TCP segments are the handshake.
+        // -Count 3 must end the capture there (long before -Duration 60) and write the flow as those three left it.
+        using var lab = new NetworkLab();
+        using var live = LivePowerShell.Start(lab.Client, "Get-TcpFlow -Interface $i -Count 3 -Duration 60 -Verbose", Vars(("i", lab.ClientVeth)));
+        using var listener = lab.Listen(lab.Server, false, 6002);
+        using var client = lab.Socket(lab.Client, false);
+        client.Connect(new IPEndPoint(NetworkLab.Address(false, false), 6002));
+        using var server = listener.Accept();
+        Assert.True(live.Wait(TimeSpan.FromSeconds(30)), "-Count 3 did not end the capture");
+        live.AssertNoErrors();
+        var flow = Assert.Single(live.Items<TcpConnectionState>().Select(i => i.Item));
+        Assert.Equal((6002, 3L), ((int)flow.ServerPort, flow.Packets));
+        Assert.Equal((TcpState.Established, TcpState.Established), (flow.ClientState, flow.ServerState));
+        Assert.Equal("ShA", flow.History);
+    }
+
+    [NamespaceFact]
     public void Watch_emits_each_state_change_as_it_happens_and_in_order()
     {
         using var lab = new NetworkLab();
