@@ -98,8 +98,7 @@ public sealed class TcpFlowPump
                     return TcpPumpResult.FileOverlap;
                 }
             }
-            bool progress = ++_sinceProgress == ProgressInterval;
-            if (progress)
+            if (++_sinceProgress == ProgressInterval)
             {
                 _sinceProgress = 0;
                 return TcpPumpResult.Progress;

@@ -20,7 +20,6 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     protected const string LiteralPathSet = "LiteralPath";
     protected const string InterfaceSet = "Interface";
     private static readonly long s_progressIntervalTicks = Stopwatch.Frequency / 4;
-    private LiveLimits _limits = LiveLimits.None;
     private bool _verbose;
 
     private readonly CancellationTokenSource _stopping = new();
@@ -205,13 +204,13 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     protected abstract void ProcessLive(LiveCapture capture);
 
     /// <summary>-Count and -Duration of the live capture, from the moment it opened.</summary>
-    protected LiveLimits Limits => _limits;
+    protected LiveLimits Limits { get; private set; } = LiveLimits.None;
 
     /// <summary>True when the live capture must end: Ctrl+C, -Count segments read, or -Duration over.</summary>
-    protected bool LiveDone(long segments) => StopToken.IsCancellationRequested || _limits.Done(segments);
+    protected bool LiveDone(long segments) => StopToken.IsCancellationRequested || Limits.Done(segments);
 
     /// <summary>How long one read may wait (ms): short enough to see Ctrl+C and the deadline in time.</summary>
-    protected int LiveWait => _limits.WaitMilliseconds;
+    protected int LiveWait => Limits.WaitMilliseconds;
 
     private void CaptureLive()
     {
@@ -246,7 +245,7 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
         {
             WriteWarning(capture.Warnings.Dequeue());
         }
-        _limits = new LiveLimits(Count, Duration);
+        Limits = new LiveLimits(Count, Duration);
         WriteVerbose($"Capturing on {string.Join(", ", capture.DeviceNames)} ({string.Join(", ", capture.LinkTypes)}){(Filter is null ? "" : $", filter '{Filter}'")}, {(capture.NanosecondTimestamps ? "nanosecond" : "microsecond")} timestamps.");
         try
         {
