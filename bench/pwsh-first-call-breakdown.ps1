@@ -6,7 +6,8 @@
     wall time. -EngineOnly runs the engine's read-and-track loop alone (compiled here with Add-Type, before the
     first call), without PowerShell's pipeline, to tell the engine's own first-run cost from PowerShell's.
     -FirstWarm prints one line "FIRST WARM" in seconds instead, WARM being the fastest call after the first;
-    bench/run.sh pwsh runs it in fresh sessions and takes the medians.
+    bench/run.sh pwsh runs it in fresh sessions and takes the medians. -IdleMs waits that long between the import
+    and the first call, as a person at the prompt does (for work the module might do in the background at import).
 .EXAMPLE
     pwsh -NoProfile -File bench/pwsh-first-call-breakdown.ps1 -Path bench/data/bench.pcap -Module ./out/TcpTools
 .EXAMPLE
@@ -19,7 +20,8 @@ param(
     [Parameter(Mandatory)][string] $Module,
     [int] $Calls = 5,
     [switch] $EngineOnly,
-    [switch] $FirstWarm
+    [switch] $FirstWarm,
+    [int] $IdleMs = 0
 )
 # A module that does not load, or a call that fails, must not be timed as if it ran.
 $ErrorActionPreference = 'Stop'
@@ -49,6 +51,9 @@ public static class TcpToolsEngineLoop
     $call = { $null = [TcpToolsEngineLoop]::Run($Path) }
 } else {
     $call = { Get-TcpFlow -Path $Path | Out-Null }
+}
+if ($IdleMs -gt 0) {
+    Start-Sleep -Milliseconds $IdleMs
 }
 if ($FirstWarm) {
     $times = foreach ($i in 1..$Calls) { (Measure-Command $call).TotalSeconds }
