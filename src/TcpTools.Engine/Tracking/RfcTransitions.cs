@@ -14,30 +14,42 @@ namespace TcpTools.Engine.Tracking;
 /// </summary>
 internal static class RfcTransitions
 {
+    /// <summary>The anomalies <see cref="Process"/> returns for a RST it did not take.</summary>
+    public const TcpAnomaly IgnoredReset = TcpAnomaly.RstInWindow | TcpAnomaly.RstOutsideWindow;
+
     /// <summary>
-    /// Applies the segment, adding to <paramref name="found"/> the anomalies the RFC rules see in it; false when it was
-    /// a RST the receiver would not accept.
+    /// Applies the segment and returns the anomalies the RFC rules see in it; a RST the receiver would not accept moves
+    /// nothing and is <see cref="TcpAnomaly.RstInWindow"/> or <see cref="TcpAnomaly.RstOutsideWindow"/> (<see cref="IgnoredReset"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    public static bool Process(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp, bool onReceipt, ref TcpAnomaly found)
+    public static TcpAnomaly Process(ref TcpEndpoint snd, ref TcpEndpoint rcv, in Decoding.DecodedTcp tcp, bool onReceipt)
     {
         TcpFlags flags = tcp.Flags;
+        if ((flags & (TcpFlags.Syn | TcpFlags.Fin | TcpFlags.Rst | TcpFlags.Ack)) == TcpFlags.Ack
+            && (rcv.Rfc.Marks & (RfcMarks.SynAcked | RfcMarks.SentFin | RfcMarks.FinAcked)) is RfcMarks.SynAcked or (RfcMarks.SynAcked | RfcMarks.SentFin | RfcMarks.FinAcked))
+        {
+            // Most segments: an ACK without SYN, FIN or RST to a receiver whose SYN was acknowledged already and whose
+            // FIN, if it sent one, was too. It can be no segment class (below, every class it could be needs the
+            // first ACK of the receiver's SYN or FIN), so nothing moves: only the ACK's acceptability is judged.
+            return rcv.Analysis.NextSeqKnown && (SeqNum)tcp.AcknowledgmentNumber > (SeqNum)rcv.Analysis.NextSeq
+                ? TcpAnomaly.AckOfUnseenData : TcpAnomaly.None;
+        }
         if ((flags & TcpFlags.Rst) != 0)
         {
             // A RST at the sequence number of the sender's own unanswered SYN ends the attempt too (an exception:
             // not acceptable to the receiver, but no one else can have sent it).
             if (!ResetAcceptable(ref snd, ref rcv, tcp) && !AbandonsOwnSyn(ref snd, ref rcv, tcp))
             {
-                found |= ResetInWindow(ref snd, ref rcv, tcp) ? TcpAnomaly.RstInWindow : TcpAnomaly.RstOutsideWindow;
-                return false;
+                return ResetInWindow(ref snd, ref rcv, tcp) ? TcpAnomaly.RstInWindow : TcpAnomaly.RstOutsideWindow;
             }
             RfcTable.Move(ref snd.Rfc, RfcDirection.Sent, RfcSegment.Rst);
             RfcTable.Move(ref rcv.Rfc, RfcDirection.Received, RfcSegment.Rst);
-            return true;
+            return TcpAnomaly.None;
         }
         bool syn = (flags & TcpFlags.Syn) != 0;
         bool hasAck = (flags & TcpFlags.Ack) != 0;
         bool fin = (flags & TcpFlags.Fin) != 0;
+        TcpAnomaly found = TcpAnomaly.None;
         if (syn ? fin : !hasAck)
         {
             // SYN+FIN, or no SYN, ACK or RST at all (null, FIN and Xmas scans): conntrack's invalid combinations.
@@ -135,7 +147,7 @@ internal static class RfcTransitions
         {
             RfcTable.Move(ref rcv.Rfc, RfcDirection.Received, RfcSegment.Fin);
         }
-        return true;
+        return found;
     }
 
     /// <summary>

@@ -20,10 +20,11 @@ internal static class SequenceAnalysis
     /// <param name="tcp">The segment's headers.</param>
     /// <param name="nowUs">The segment's time, µs since the flow's first segment.</param>
     /// <param name="rttUsPlusOne">The handshake RTT plus one, or 0 when not measured.</param>
-    /// <param name="found">Gains the zero-window probe and window-exceeded anomalies.</param>
+    /// <returns>The zero-window probe and window-exceeded anomalies it saw.</returns>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    public static void Process(ref TcpEndpoint f, ref TcpEndpoint r, in Decoding.DecodedTcp tcp, uint nowUs, uint rttUsPlusOne, ref TcpAnomaly found)
+    public static TcpAnomaly Process(ref TcpEndpoint f, ref TcpEndpoint r, in Decoding.DecodedTcp tcp, uint nowUs, uint rttUsPlusOne)
     {
+        TcpAnomaly found = TcpAnomaly.None;
         TcpFlags flags = tcp.Flags;
         bool syn = (flags & TcpFlags.Syn) != 0, fin = (flags & TcpFlags.Fin) != 0;
         bool control = (flags & (TcpFlags.Syn | TcpFlags.Fin | TcpFlags.Rst)) != 0;
@@ -112,6 +113,7 @@ internal static class SequenceAnalysis
         f.Analysis.LastTimeUs = nowUs;
         f.Analysis.Flags = (f.Analysis.Flags & ~(AnalysisFlags.LastWasKeepAlive | AnalysisFlags.LastWasWindowProbe))
             | (keepAlive ? AnalysisFlags.LastWasKeepAlive : 0) | (probe ? AnalysisFlags.LastWasWindowProbe : 0) | AnalysisFlags.Seen;
+        return found;
     }
 
     /// <summary>
@@ -124,12 +126,12 @@ internal static class SequenceAnalysis
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool BeyondWindow(ref TcpEndpoint f, ref TcpEndpoint r, SeqNum end)
     {
+        if (end <= (SeqNum)r.Analysis.LastAck + r.ScaledWindow(f))
+        {
+            return false; // nearly every segment: inside the window, whatever the conditions below
+        }
         bool fSyn = f.Handshake.SynSeen, rSyn = r.Handshake.SynSeen;
         bool scaleKnown = (fSyn && rSyn) || (fSyn && f.Handshake.WindowScale == HandshakeEndpoint.NoScale) || (rSyn && r.Handshake.WindowScale == HandshakeEndpoint.NoScale);
-        if (!scaleKnown || !f.Rfc.Has(RfcMarks.SynAcked) || r.Rfc.Has(RfcMarks.Reset))
-        {
-            return false;
-        }
-        return end > (SeqNum)r.Analysis.LastAck + r.ScaledWindow(f);
+        return scaleKnown && f.Rfc.Has(RfcMarks.SynAcked) && !r.Rfc.Has(RfcMarks.Reset);
     }
 }

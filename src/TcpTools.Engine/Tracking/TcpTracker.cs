@@ -157,12 +157,13 @@ public sealed class TcpTracker
         // Then Handshake (endpoint.Handshake): the SYN's options, and the handshake RTT, which reads the RFC states
         // and marks just set.
         // Each machine adds the anomalies it sees to one set, counted once the segment is through.
-        ZeekModel.Process(_table, slot, fromClient, tcp, timeNs, ref found);
-        if (!RfcTransitions.Process(ref snd, ref rcv, tcp, _onReceipt, ref found))
+        found |= ZeekModel.Process(_table, slot, fromClient, tcp, timeNs);
+        TcpAnomaly rfc = RfcTransitions.Process(ref snd, ref rcv, tcp, _onReceipt);
+        if ((rfc & RfcTransitions.IgnoredReset) != 0)
         {
             Statistics.ResetsIgnored++;
         }
-        SequenceAnalysis.Process(ref snd, ref rcv, tcp, us, flow.RttUsPlusOne, ref found);
+        found |= rfc | SequenceAnalysis.Process(ref snd, ref rcv, tcp, us, flow.RttUsPlusOne);
         Handshake(ref flow, ref snd, fromClient, tcp, frame, us, earlierThanFirst: timeNs < flow.FirstNs);
         flow.Flags = fromClient ? flow.Flags | FlowFlags.LastFromClient : flow.Flags & ~FlowFlags.LastFromClient;
         _table.SetDue(slot, DueTime(ref flow));

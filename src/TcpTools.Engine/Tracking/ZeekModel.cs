@@ -98,10 +98,11 @@ internal static class ZeekModel
         }
     }
 
-    /// <summary>One segment, in TCPSessionAdapter::Process order.</summary>
+    /// <summary>One segment, in TCPSessionAdapter::Process order; returns the anomalies (Zeek's weirds) it saw.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    public static void Process(FlowTable table, int slot, bool fromClient, in Decoding.DecodedTcp tcp, long now, ref TcpAnomaly found)
+    public static TcpAnomaly Process(FlowTable table, int slot, bool fromClient, in Decoding.DecodedTcp tcp, long now)
     {
+        TcpAnomaly found = TcpAnomaly.None;
         ref FlowRecord flow = ref table[slot];
         if (flow.HistoryLength == 1 && flow.History[0] == 'H' && (tcp.Flags & TcpFlags.Syn) == 0 && flow.ZeekFlipped)
         {
@@ -162,6 +163,7 @@ internal static class ZeekModel
         {
             ConnectionClosed(ref f, ref ep, ref peer, now);
         }
+        return found;
     }
 
     /// <summary>Zeek's conn_state() (base/protocols/conn/main.zeek), from the endpoint states at removal.</summary>
