@@ -16,9 +16,9 @@ public class PacketDecoderTests
 
     private static byte[] SynSegment(byte[]? payload = null) => Bytes.Tcp(45678, 80, 0xFFFFFFF0, 0, TcpFlags.Syn, 64240, SynOptions, payload);
 
-    private static DecodedTcp DecodeOk(LinkType linkType, byte[] frame)
+    private static DecodedTcp DecodeOk(LinkType linkType, byte[] frame, int? wireLength = null)
     {
-        Assert.Equal(DecodeStatus.Tcp, PacketDecoder.TryDecode(linkType, frame, out var tcp));
+        Assert.Equal(DecodeStatus.Tcp, PacketDecoder.TryDecode(linkType, frame, wireLength ?? frame.Length, out var tcp));
         return tcp;
     }
 
@@ -181,11 +181,11 @@ public class PacketDecoderTests
     public void Headers_cut_by_the_snap_length()
     {
         var frame = Bytes.Ethernet(0x0800, Bytes.IPv4(Src4, Dst4, 6, SynSegment()));
-        Assert.Equal(DecodeStatus.TruncatedHeader, PacketDecoder.TryDecode(LinkType.Ethernet, frame.AsSpan(0, 10), out _));
-        Assert.Equal(DecodeStatus.TruncatedHeader, PacketDecoder.TryDecode(LinkType.Ethernet, frame.AsSpan(0, 30), out _));
-        Assert.Equal(DecodeStatus.TruncatedHeader, PacketDecoder.TryDecode(LinkType.Ethernet, frame.AsSpan(0, 14 + 20 + 10), out _));
+        Assert.Equal(DecodeStatus.TruncatedHeader, PacketDecoder.TryDecode(LinkType.Ethernet, frame.AsSpan(0, 10), frame.Length, out _));
+        Assert.Equal(DecodeStatus.TruncatedHeader, PacketDecoder.TryDecode(LinkType.Ethernet, frame.AsSpan(0, 30), frame.Length, out _));
+        Assert.Equal(DecodeStatus.TruncatedHeader, PacketDecoder.TryDecode(LinkType.Ethernet, frame.AsSpan(0, 14 + 20 + 10), frame.Length, out _));
         // Fixed header present, options cut: still a segment, options flagged, checksum not judged.
-        var tcp = DecodeOk(LinkType.Ethernet, frame[..(14 + 20 + 24)]);
+        var tcp = DecodeOk(LinkType.Ethernet, frame[..(14 + 20 + 24)], frame.Length);
         Assert.True(tcp.OptionsTruncated);
         Assert.Equal(TcpChecksumStatus.Unverified, InternetChecksum.VerifyTcp(frame.AsSpan(0, 14 + 20 + 24), tcp));
     }
@@ -194,9 +194,53 @@ public class PacketDecoderTests
     public void Payload_cut_by_the_snap_length_keeps_the_wire_length()
     {
         var frame = Bytes.Ethernet(0x0800, Bytes.IPv4(Src4, Dst4, 6, Bytes.Tcp(1, 2, 3, 4, TcpFlags.Ack, 5, null, new byte[1000])));
-        var tcp = DecodeOk(LinkType.Ethernet, frame[..96]);
+        var tcp = DecodeOk(LinkType.Ethernet, frame[..96], frame.Length);
         Assert.Equal(1000, tcp.PayloadLength);
         Assert.Equal(96 - 54, tcp.CapturedPayloadLength);
+    }
+
+    // Third-party captures hold packets whose IP length claims more than the wire carried (the frame's original
+    // length says so, not the snap length). tshark takes what the wire carried ("IPv4 total length exceeds packet
+    // length"): a capture made here with scapy (IPv4 length 1500 on a 60-byte frame with 6 payload bytes) reads
+    // tcp.len 6 in tshark 4.0; one whose TCP header (data offset 15) is longer than the 40 bytes the wire carried
+    // after the IP header is "Short segment ... Malformed Packet", no TCP length at all.
+    [Fact]
+    public void An_IPv4_length_beyond_what_the_wire_carried_is_cut_to_it()
+    {
+        var ip = Bytes.IPv4(Src4, Dst4, 6, Bytes.Tcp(1, 2, 3, 4, TcpFlags.Ack, 5, null, new byte[6]));
+        BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(2), 1500);
+        var frame = Bytes.Ethernet(0x0800, ip);
+        var tcp = DecodeOk(LinkType.Ethernet, frame);
+        Assert.Equal(6, tcp.PayloadLength);
+        Assert.Equal(6, tcp.CapturedPayloadLength);
+        Assert.Equal(frame.Length - 14, tcp.IPLength);
+        // The same length on a frame the snap length cut (the wire carried 1,514 bytes) counts in full.
+        var cut = DecodeOk(LinkType.Ethernet, frame, wireLength: 14 + 1500);
+        Assert.Equal(1500 - 40, cut.PayloadLength);
+        Assert.Equal(6, cut.CapturedPayloadLength);
+    }
+
+    [Fact]
+    public void An_IPv6_payload_length_beyond_what_the_wire_carried_is_cut_to_it()
+    {
+        var ip = Bytes.IPv6(Src6, Dst6, 6, Bytes.Tcp(1, 2, 3, 4, TcpFlags.Ack, 5, null, new byte[6]));
+        BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(4), 1400);
+        var tcp = DecodeOk(LinkType.Ethernet, Bytes.Ethernet(0x86DD, ip));
+        Assert.Equal(6, tcp.PayloadLength);
+        Assert.Equal(40 + 20 + 6, tcp.IPLength);
+        Assert.Equal(1400 - 20, DecodeOk(LinkType.Ethernet, Bytes.Ethernet(0x86DD, ip), wireLength: 14 + 40 + 1400).PayloadLength);
+    }
+
+    [Fact]
+    public void A_TCP_header_longer_than_what_the_wire_carried_is_no_segment()
+    {
+        var ip = Bytes.IPv4(Src4, Dst4, 6, Bytes.Tcp(1, 2, 3, 4, TcpFlags.Ack, 5));
+        BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(2), 100);
+        ip[20 + 12] = 0xF0; // data offset 15 words: 60 bytes, of which the frame holds 20
+        var frame = Bytes.Ethernet(0x0800, ip);
+        Assert.Equal(DecodeStatus.Malformed, PacketDecoder.TryDecode(LinkType.Ethernet, frame, frame.Length, out _));
+        // Had the snap length cut it (the wire carried the 100 bytes), it is a segment with its options cut.
+        Assert.True(DecodeOk(LinkType.Ethernet, frame, wireLength: 14 + 100).OptionsTruncated);
     }
 
     [Fact]

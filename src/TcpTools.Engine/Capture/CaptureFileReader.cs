@@ -30,6 +30,12 @@ public sealed class CaptureFileReader : IDisposable
     private const uint BlockPacketObsolete = 2;
     private const uint BlockSimplePacket = 3;
     private const uint BlockEnhancedPacket = 6;
+    private const uint BlockSystemdJournalExport = 9;
+    private const uint BlockCustomCopiable = 0x00000BAD;
+    private const uint BlockCustomNotCopiable = 0x40000BAD;
+    private const uint BlockSysdigEvent = 0x204;
+    private const uint BlockSysdigEventV2 = 0x216;
+    private const uint BlockSysdigEventV2Large = 0x221;
     private const ushort OptionEnd = 0;
     private const ushort OptionIfName = 2;
     private const ushort OptionIfTsResol = 9;
@@ -284,8 +290,19 @@ public sealed class CaptureFileReader : IDisposable
                     _start += length;
                     return true;
                 }
+                case BlockCustomCopiable:
+                case BlockCustomNotCopiable:
+                case BlockSystemdJournalExport:
+                case BlockSysdigEvent:
+                case BlockSysdigEventV2:
+                case BlockSysdigEventV2Large:
+                    // Records that are not packets but that tshark (4.0) numbers as frames: counted, so that
+                    // FrameNumber is the number tshark and Wireshark show for the same packet.
+                    _frameNumber++;
+                    _start += length;
+                    continue;
                 default:
-                    // Name resolution, statistics, decryption secrets, custom blocks: nothing for us.
+                    // Name resolution, interface statistics, decryption secrets and the rest: no frame, nothing for us.
                     _start += length;
                     continue;
             }

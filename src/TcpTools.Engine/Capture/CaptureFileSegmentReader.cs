@@ -87,7 +87,7 @@ public sealed class CaptureFileSegmentReader : IDisposable
                 stats.FilteredOut++;
                 continue;
             }
-            var status = PacketDecoder.TryDecode(frame.LinkType, data, out tcp);
+            var status = PacketDecoder.TryDecode(frame.LinkType, data, frame.OriginalLength, out tcp);
             if (stats.Count(status))
             {
                 return true;

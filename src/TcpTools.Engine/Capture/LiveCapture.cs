@@ -154,7 +154,7 @@ public sealed class LiveCapture : IDisposable
             while (TryReadFrame(out frame, out data))
             {
                 Statistics.Frames++;
-                if (Statistics.Count(PacketDecoder.TryDecode(frame.LinkType, data, out tcp)))
+                if (Statistics.Count(PacketDecoder.TryDecode(frame.LinkType, data, frame.OriginalLength, out tcp)))
                 {
                     return true;
                 }

@@ -32,7 +32,7 @@ public static class PacketDecoder
     private const byte IPv6Hip = 139;
     private const byte IPv6Shim6 = 140;
 
-    /// <summary>True for the link types <see cref="TryDecode"/> reads.</summary>
+    /// <summary>True for the link types <see cref="TryDecode(LinkType, ReadOnlySpan{byte}, int, out DecodedTcp)"/> reads.</summary>
     public static bool IsSupported(LinkType linkType) => linkType switch
     {
         LinkType.Null or LinkType.Loop or LinkType.Ethernet or LinkType.Raw or LinkType.RawBsd or LinkType.RawOpenBsd
@@ -40,12 +40,22 @@ public static class PacketDecoder
         _ => false,
     };
 
-    /// <summary>Decodes one frame. <paramref name="tcp"/> is filled only when the result is <see cref="DecodeStatus.Tcp"/>.</summary>
+    /// <summary>Decodes one frame, captured whole. <paramref name="tcp"/> is filled only when the result is <see cref="DecodeStatus.Tcp"/>.</summary>
+    public static DecodeStatus TryDecode(LinkType linkType, ReadOnlySpan<byte> frame, out DecodedTcp tcp) =>
+        TryDecode(linkType, frame, frame.Length, out tcp);
+
+    /// <summary>
+    /// Decodes one frame of <paramref name="wireLength"/> bytes on the wire (its original length), of which
+    /// <paramref name="frame"/> holds what was captured. An IP length that claims more than the wire carried is cut
+    /// to what it carried, as tshark cuts it ("IPv4 total length exceeds packet length"); one that the snap length
+    /// cut counts in full. <paramref name="tcp"/> is filled only when the result is <see cref="DecodeStatus.Tcp"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    public static DecodeStatus TryDecode(LinkType linkType, ReadOnlySpan<byte> frame, out DecodedTcp tcp)
+    public static DecodeStatus TryDecode(LinkType linkType, ReadOnlySpan<byte> frame, int wireLength, out DecodedTcp tcp)
     {
         tcp = default;
         tcp.VlanId = -1;
+        tcp.FrameLength = Math.Max(wireLength, frame.Length);
         int offset;
         int ipVersion; // 0 = by the first nibble
         switch (linkType)
@@ -207,10 +217,12 @@ public static class PacketDecoder
             return DecodeStatus.Malformed;
         }
         int totalLength = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
-        if (totalLength == 0)
+        int onWire = tcp.FrameLength - offset;
+        if (totalLength == 0 || totalLength > onWire)
         {
-            // Segmentation offload: the sender's capture sees one large packet with a zero length field.
-            totalLength = ip.Length;
+            // Zero: segmentation offload, the sender's capture sees one large packet with a zero length field. More
+            // than the wire carried: a length that lies (tshark: "IPv4 total length exceeds packet length").
+            totalLength = onWire;
         }
         if (totalLength < headerLength)
         {
@@ -293,10 +305,12 @@ public static class PacketDecoder
         }
         var ip = frame[offset..];
         int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
-        if (payloadLength == 0)
+        int onWire = tcp.FrameLength - offset - 40;
+        if (payloadLength == 0 || payloadLength > onWire)
         {
-            // Jumbogram or offload: take what was captured.
-            payloadLength = ip.Length - 40;
+            // Zero: a jumbogram or offload, take what the wire carried. More than the wire carried: a length that lies,
+            // cut as tshark cuts it.
+            payloadLength = onWire;
         }
         byte next = ip[6];
         int position = 40;

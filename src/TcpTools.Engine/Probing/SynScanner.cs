@@ -250,7 +250,7 @@ public sealed class SynScanner : IDisposable
     private void Classify(ProbeChannel channel, in CapturedFrame frame, ReadOnlySpan<byte> data, Dictionary<(IPAddressValue, ushort), Probe> probes,
         Action<Probe, TcpProbeStatus, string, IPAddress?, TcpSegment?, long> decide)
     {
-        var status = PacketDecoder.TryDecode(frame.LinkType, data, out DecodedTcp tcp);
+        var status = PacketDecoder.TryDecode(frame.LinkType, data, frame.OriginalLength, out DecodedTcp tcp);
         if (status == DecodeStatus.Tcp)
         {
             if (tcp.DestinationPort != _sourcePort || (tcp.Flags & (TcpFlags.Rst | TcpFlags.Syn)) == 0)

@@ -69,7 +69,7 @@ public sealed class TcpSender : IDisposable
             {
                 continue;
             }
-            if (PacketDecoder.TryDecode(meta.LinkType, data, out DecodedTcp answer) == DecodeStatus.Tcp
+            if (PacketDecoder.TryDecode(meta.LinkType, data, meta.OriginalLength, out DecodedTcp answer) == DecodeStatus.Tcp
                 && answer.SourceAddress.Equals(from) && answer.DestinationAddress.Equals(to)
                 && answer.SourcePort == segment.DestinationPort && answer.DestinationPort == segment.SourcePort)
             {
