@@ -231,6 +231,34 @@ public class PacketDecoderTests
         Assert.Equal(1400 - 20, DecodeOk(LinkType.Ethernet, Bytes.Ethernet(0x86DD, ip), wireLength: 14 + 40 + 1400).PayloadLength);
     }
 
+    // routed.pcap (tests/data/captures/make-quirks.py): six SYNs whose checksum covers a final destination or home
+    // address other than the header's (IPv4 LSRR and SSRR; IPv6 routing types 0, 2 and 4 with segments left; a Home
+    // Address option), all Good in tshark 4.0.17. Changing the final address (or the home address) makes each Bad,
+    // so the checksum is proven to cover it, not the header's.
+    [Fact]
+    public void The_pseudo_header_holds_the_final_destination_and_the_home_address()
+    {
+        using var reader = Capture.CaptureFileReader.Open(System.IO.Path.Combine(TestData.Captures, "routed.pcap"));
+        int n = 0;
+        while (reader.TryReadNext(out var meta, out var data))
+        {
+            var frame = data.ToArray();
+            var tcp = DecodeOk(meta.LinkType, frame);
+            Assert.Equal(TcpChecksumStatus.Good, InternetChecksum.VerifyTcp(frame, tcp));
+            // The last byte of the final destination (last route entry; first segment of an SRH) or of the home address.
+            int at = tcp.SourcePort switch
+            {
+                40000 or 40001 => tcp.IPOffset + 20 + frame[tcp.IPOffset + 21] - 1, // the option is first, its last 4 bytes the final address
+                40004 => tcp.IPOffset + 40 + 8 + 15,
+                _ => tcp.TcpOffset - 1, // the routing header's last address, or the home address, ends where TCP begins
+            };
+            frame[at] ^= 0x01;
+            Assert.Equal(TcpChecksumStatus.Bad, InternetChecksum.VerifyTcp(frame, tcp));
+            n++;
+        }
+        Assert.Equal(6, n);
+    }
+
     [Fact]
     public void A_TCP_header_longer_than_what_the_wire_carried_is_no_segment()
     {

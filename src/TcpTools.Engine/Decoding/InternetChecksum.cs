@@ -23,6 +23,10 @@ public static class InternetChecksum
         {
             tcp.SourceAddress.WriteBytes(pseudo);
             tcp.DestinationAddress.WriteBytes(pseudo[4..]);
+            if (frame.Length > tcp.IPOffset && (frame[tcp.IPOffset] & 0x0F) > 5)
+            {
+                FinalIPv4Destination(frame, tcp.IPOffset, pseudo[4..8]);
+            }
             pseudo[8] = 0;
             pseudo[9] = 6;
             BinaryPrimitives.WriteUInt16BigEndian(pseudo[10..], (ushort)segmentLength);
@@ -32,6 +36,10 @@ public static class InternetChecksum
         {
             tcp.SourceAddress.WriteBytes(pseudo);
             tcp.DestinationAddress.WriteBytes(pseudo[16..]);
+            if (tcp.TcpOffset > tcp.IPOffset + 40)
+            {
+                IPv6PseudoAddresses(frame, tcp.IPOffset, tcp.TcpOffset, pseudo[..16], pseudo[16..32]);
+            }
             BinaryPrimitives.WriteUInt32BigEndian(pseudo[32..], (uint)segmentLength);
             pseudo[36] = pseudo[37] = pseudo[38] = 0;
             pseudo[39] = 6;
@@ -40,6 +48,100 @@ public static class InternetChecksum
         ulong sum = Add(pseudo[..n], 0);
         sum = Add(frame.Slice(tcp.TcpOffset, segmentLength), sum);
         return Fold(sum) == 0xFFFF ? TcpChecksumStatus.Good : TcpChecksumStatus.Bad;
+    }
+
+    /// <summary>
+    /// An IPv4 loose or strict source route (options 131 and 137) names the packet's final destination last; the TCP
+    /// pseudo-header holds that one (RFC 1122 4.2.3.1, as the receiver computes it), not the next hop in the header.
+    /// </summary>
+    private static void FinalIPv4Destination(ReadOnlySpan<byte> frame, int ipOffset, Span<byte> destination)
+    {
+        int end = Math.Min(ipOffset + (frame[ipOffset] & 0x0F) * 4, frame.Length);
+        int at = ipOffset + 20;
+        while (at < end)
+        {
+            byte kind = frame[at];
+            if (kind == 0)
+            {
+                return; // end of options
+            }
+            if (kind == 1)
+            {
+                at++; // no-operation
+                continue;
+            }
+            if (at + 1 >= end || frame[at + 1] < 2 || at + frame[at + 1] > end)
+            {
+                return; // a broken option list: the header's destination stands
+            }
+            int length = frame[at + 1];
+            if ((kind == 131 || kind == 137) && length >= 7)
+            {
+                frame.Slice(at + length - 4, 4).CopyTo(destination);
+                return;
+            }
+            at += length;
+        }
+    }
+
+    /// <summary>
+    /// IPv6 extension headers that change the TCP pseudo-header's addresses: a routing header with segments left
+    /// names the final destination (RFC 8200 8.1; the last address of types 0 and 2, the first of the segment list
+    /// of type 4, RFC 8754), and a Home Address destination option (RFC 6275 6.3) the source.
+    /// </summary>
+    private static void IPv6PseudoAddresses(ReadOnlySpan<byte> frame, int ipOffset, int tcpOffset, Span<byte> source, Span<byte> destination)
+    {
+        byte next = frame[ipOffset + 6];
+        int at = ipOffset + 40;
+        while (at + 2 <= tcpOffset && next != 6)
+        {
+            int length = next switch
+            {
+                51 => (frame[at + 1] + 2) * 4, // authentication header
+                44 => 8, // fragment
+                _ => (frame[at + 1] + 1) * 8,
+            };
+            if (at + length > tcpOffset)
+            {
+                return;
+            }
+            var header = frame.Slice(at, length);
+            if (next == 43 && length >= 8 && header[3] > 0)
+            {
+                int type = header[2];
+                if ((type == 0 || type == 2) && length >= 24)
+                {
+                    header.Slice(8 + (length - 8) / 16 * 16 - 16, 16).CopyTo(destination);
+                }
+                else if (type == 4 && length >= 24)
+                {
+                    header.Slice(8, 16).CopyTo(destination); // Segment List[0]: the last segment
+                }
+            }
+            else if (next == 60)
+            {
+                int option = at + 2, end = at + length;
+                while (option < end)
+                {
+                    if (frame[option] == 0)
+                    {
+                        option++; // Pad1
+                        continue;
+                    }
+                    if (option + 2 > end || option + 2 + frame[option + 1] > end)
+                    {
+                        break;
+                    }
+                    if (frame[option] == 201 && frame[option + 1] == 16)
+                    {
+                        frame.Slice(option + 2, 16).CopyTo(source);
+                    }
+                    option += 2 + frame[option + 1];
+                }
+            }
+            next = header[0];
+            at += length;
+        }
     }
 
     /// <summary>

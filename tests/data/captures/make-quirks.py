@@ -55,3 +55,22 @@ out += epb(6, bytes(lie6))
 cut = v4(7000, payload=bytes(1460))
 out += epb(7, cut[:80], original=len(cut))
 open("quirks.pcapng", "wb").write(out)
+
+# routed.pcap: SYNs whose TCP checksum covers a final destination (or home address) other than the IP header's:
+# IPv4 loose and strict source routes, an IPv6 routing header of types 0, 2 and 4 (segment routing) with segments
+# left, and a Home Address destination option. scapy computes each checksum as the receiver would; tshark 4.0.17
+# reads all six Good.
+from scapy.all import IPOption_LSRR, IPOption_SSRR, wrpcap
+from scapy.layers.inet6 import IPv6ExtHdrRouting, IPv6ExtHdrDestOpt, HAO, IPv6ExtHdrSegmentRouting
+
+e = Ether(dst="02:00:00:00:00:02", src="02:00:00:00:00:01")
+syn = lambda port: TCP(sport=port, dport=80, flags="S", seq=1)
+routed = [
+    e / IP(src=A4, dst=B4, options=[IPOption_LSRR(routers=["198.18.0.3", "198.18.0.9"])]) / syn(40000),
+    e / IP(src=A4, dst=B4, options=[IPOption_SSRR(routers=["198.18.0.7"])]) / syn(40001),
+    e / IPv6(src=A6, dst=B6) / IPv6ExtHdrRouting(addresses=["fd00:198:18::3", "fd00:198:18::9"], segleft=2) / syn(40002),
+    e / IPv6(src=A6, dst=B6) / IPv6ExtHdrDestOpt(options=[HAO(hoa="fd00:198:18::77")]) / syn(40003),
+    e / IPv6(src=A6, dst=B6) / IPv6ExtHdrSegmentRouting(addresses=["fd00:198:18::9", B6], segleft=1) / syn(40004),
+    e / IPv6(src=A6, dst=B6) / IPv6ExtHdrRouting(type=2, addresses=["fd00:198:18::5"], segleft=1) / syn(40005),
+]
+wrpcap("routed.pcap", [Ether(bytes(p)) for p in routed])
