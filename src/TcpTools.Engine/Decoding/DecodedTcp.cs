@@ -49,12 +49,6 @@ public struct DecodedTcp
     /// <summary>The tunnel the segment's IP packet was carried in (addresses and lengths are the inner packet's).</summary>
     public TunnelType Tunnel;
 
-    /// <summary>
-    /// The frame's length on the wire (its original length: more than the bytes captured when the snap length cut it).
-    /// No IP length inside the frame counts for more than the wire carried.
-    /// </summary>
-    public int FrameLength;
-
     public readonly int PayloadOffset => TcpOffset + TcpHeaderLength;
 
     /// <summary>Sequence space the segment occupies: payload plus one for SYN and one for FIN.</summary>

@@ -55,7 +55,9 @@ public static class PacketDecoder
     {
         tcp = default;
         tcp.VlanId = -1;
-        tcp.FrameLength = Math.Max(wireLength, frame.Length);
+        // Until an IP header is decoded, IPLength holds the frame's length on the wire: no IP length inside the frame
+        // counts for more (a field of its own made the struct larger, and every segment slower to zero and copy).
+        tcp.IPLength = Math.Max(wireLength, frame.Length);
         int offset;
         int ipVersion; // 0 = by the first nibble
         switch (linkType)
@@ -217,7 +219,7 @@ public static class PacketDecoder
             return DecodeStatus.Malformed;
         }
         int totalLength = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
-        int onWire = tcp.FrameLength - offset;
+        int onWire = tcp.IPLength - offset; // the wire length (TryDecode), as yet
         if (totalLength == 0 || totalLength > onWire)
         {
             // Zero: segmentation offload, the sender's capture sees one large packet with a zero length field. More
@@ -305,7 +307,7 @@ public static class PacketDecoder
         }
         var ip = frame[offset..];
         int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
-        int onWire = tcp.FrameLength - offset - 40;
+        int onWire = tcp.IPLength - offset - 40; // the wire length (TryDecode), as yet
         if (payloadLength == 0 || payloadLength > onWire)
         {
             // Zero: a jumbogram or offload, take what the wire carried. More than the wire carried: a length that lies,
