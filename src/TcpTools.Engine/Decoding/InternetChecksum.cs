@@ -93,20 +93,15 @@ public static class InternetChecksum
     {
         byte next = frame[ipOffset + 6];
         int at = ipOffset + 40;
-        while (at + 2 <= tcpOffset && next != 6)
+        while (at + 2 <= tcpOffset && next != PacketDecoder.ProtocolTcp)
         {
-            int length = next switch
-            {
-                51 => (frame[at + 1] + 2) * 4, // authentication header
-                44 => 8, // fragment
-                _ => (frame[at + 1] + 1) * 8,
-            };
+            int length = PacketDecoder.ExtensionHeaderLength(next, frame[at..]);
             if (at + length > tcpOffset)
             {
                 return;
             }
             var header = frame.Slice(at, length);
-            if (next == 43 && length >= 8 && header[3] > 0)
+            if (next == PacketDecoder.IPv6Routing && length >= 8 && header[3] > 0)
             {
                 int type = header[2];
                 if ((type == 0 || type == 2) && length >= 24)
@@ -118,7 +113,7 @@ public static class InternetChecksum
                     header.Slice(8, 16).CopyTo(destination); // Segment List[0]: the last segment
                 }
             }
-            else if (next == 60)
+            else if (next == PacketDecoder.IPv6DestinationOptions)
             {
                 int option = at + 2, end = at + length;
                 while (option < end)

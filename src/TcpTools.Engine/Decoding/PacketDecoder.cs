@@ -17,20 +17,32 @@ public static class PacketDecoder
     private const ushort EtherTypeQinQOld = 0x9100;
     private const ushort EtherTypeMplsUnicast = 0x8847;
     private const ushort EtherTypeMplsMulticast = 0x8848;
-    private const byte ProtocolTcp = 6;
+    internal const byte ProtocolTcp = 6;
     private const byte ProtocolUdp = 17;
     private const ushort TeredoPort = 3544;
     private const uint TeredoPrefix = 0x2001_0000;
-    private const byte IPv6HopByHop = 0;
-    private const byte IPv6Routing = 43;
-    private const byte IPv6Fragment = 44;
+    internal const byte IPv6HopByHop = 0;
+    internal const byte IPv6Routing = 43;
+    internal const byte IPv6Fragment = 44;
     private const byte IPv6Esp = 50;
-    private const byte IPv6Authentication = 51;
+    internal const byte IPv6Authentication = 51;
     private const byte IPv6NoNextHeader = 59;
-    private const byte IPv6DestinationOptions = 60;
+    internal const byte IPv6DestinationOptions = 60;
     private const byte IPv6Mobility = 135;
     private const byte IPv6Hip = 139;
     private const byte IPv6Shim6 = 140;
+
+    /// <summary>
+    /// The length of an IPv6 extension header of kind <paramref name="kind"/> starting at <paramref name="header"/>
+    /// (which holds at least its first two bytes): 8 for a fragment header, the length field in 4-byte units plus 2
+    /// for an authentication header (RFC 4302), in 8-byte units plus 1 for the rest (RFC 8200 4).
+    /// </summary>
+    internal static int ExtensionHeaderLength(byte kind, ReadOnlySpan<byte> header) => kind switch
+    {
+        IPv6Fragment => 8,
+        IPv6Authentication => (header[1] + 2) * 4,
+        _ => (header[1] + 1) * 8,
+    };
 
     /// <summary>True for the link types <see cref="TryDecode(LinkType, ReadOnlySpan{byte}, int, out DecodedTcp)"/> reads.</summary>
     public static bool IsSupported(LinkType linkType) => linkType switch
@@ -326,23 +338,15 @@ public static class PacketDecoder
                 case IPv6Mobility:
                 case IPv6Hip:
                 case IPv6Shim6:
-                {
-                    if (ip.Length < position + 2)
-                    {
-                        return DecodeStatus.TruncatedHeader;
-                    }
-                    next = ip[position];
-                    position += (ip[position + 1] + 1) * 8;
-                    break;
-                }
                 case IPv6Authentication:
                 {
                     if (ip.Length < position + 2)
                     {
                         return DecodeStatus.TruncatedHeader;
                     }
+                    int length = ExtensionHeaderLength(next, ip[position..]);
                     next = ip[position];
-                    position += (ip[position + 1] + 2) * 4;
+                    position += length;
                     break;
                 }
                 case IPv6Fragment:

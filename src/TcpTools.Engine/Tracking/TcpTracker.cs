@@ -156,7 +156,7 @@ public sealed class TcpTracker
         //    reads the RFC marks (window rules judged only once the SYN is acknowledged) and the handshake part.
         // Then Handshake (endpoint.Handshake): the SYN's options, and the handshake RTT, which reads the RFC states
         // and marks just set.
-        // Each machine adds the anomalies it sees to one set, counted once the segment is through.
+        // Each machine returns the anomalies it sees; they are counted as one set once the segment is through.
         found |= ZeekModel.Process(_table, slot, fromClient, tcp, timeNs);
         TcpAnomaly rfc = RfcTransitions.Process(ref snd, ref rcv, tcp, _onReceipt);
         if ((rfc & RfcTransitions.IgnoredReset) != 0)
