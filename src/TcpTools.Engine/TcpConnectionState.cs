@@ -29,8 +29,9 @@ public sealed class TcpConnectionState
     private readonly AnomalyData? _anomalies;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
-    private TcpConnectionState(in FlowRecord flow, AddressTextCache addressText, string history, ZeekConnState connState, TcpCloseReason closeReason, TimeSpan msl, in AnomalyRecord anomalies)
+    private TcpConnectionState(in FlowRecord flow, AddressTextCache addressText, string history, ZeekConnState connState, TcpCloseReason closeReason, TimeSpan msl, in AnomalyRecord anomalies, TcpTunnelList tunnels)
     {
+        Tunnels = tunnels;
         FlowKey key = flow.Key;
         IPVersion = key.IPVersion;
         _client = key.AddressA;
@@ -86,7 +87,7 @@ public sealed class TcpConnectionState
     {
         ref FlowRecord flow = ref table[slot];
         string history = ZeekModel.History(table, slot);
-        return new TcpConnectionState(flow, addressText, history, ZeekModel.ConnState(ref flow, history), closeReason, msl, table.Anomalies(slot));
+        return new TcpConnectionState(flow, addressText, history, ZeekModel.ConnState(ref flow, history), closeReason, msl, table.Anomalies(slot), table.Tunnels(slot));
     }
 
     /// <summary>
@@ -116,6 +117,13 @@ public sealed class TcpConnectionState
 
         public TcpAnomalyCounts ByName => _byName ??= TcpAnomalyCounts.Of(Client | Server, _counts);
     }
+
+    /// <summary>
+    /// The IP tunnels the connection was carried in, outermost first, as its first segment came (so a tunnel's
+    /// source is that segment's sender's end); empty when it was not in a tunnel. The same 4-tuple in two tunnels is
+    /// two connections.
+    /// </summary>
+    public TcpTunnelList Tunnels { get; }
 
     /// <summary>A stable id: the same connection in the same capture always gets the same one (4-tuple and first time).</summary>
     public string Id { get; }

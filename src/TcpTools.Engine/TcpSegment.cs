@@ -23,6 +23,8 @@ public sealed class TcpSegment
     private string? _source;
     private string? _destination;
     private TcpOptions? _options;
+    private TcpTunnelList? _tunnels;
+    private string? _layers;
 
     private TcpSegment(byte[] frame, in CapturedFrame meta, in DecodedTcp tcp, string? captureFile, string? interfaceName, TcpChecksumStatus checksum)
     {
@@ -81,6 +83,19 @@ public sealed class TcpSegment
 
     /// <summary>The tunnel the segment came out of (Teredo), or None; addresses are the inner packet's.</summary>
     public TunnelType Tunnel => _tcp.Tunnel;
+
+    /// <summary>
+    /// The IP tunnels the segment came through, outermost first, each with its outer endpoints and identifier (VNI,
+    /// GRE key, TEID); empty for a plain segment. Filter on it in the pipeline:
+    /// <c>Where-Object { $_.Tunnels.Type -contains 'Vxlan' }</c>.
+    /// </summary>
+    public TcpTunnelList Tunnels => _tunnels ??= PacketDecoder.Tunnels(_frame, _tcp);
+
+    /// <summary>
+    /// The headers from the link layer to TCP, as tshark names them in frame.protocols (without its "ethertype"
+    /// entries): "eth:vlan:ip:tcp", "eth:ip:udp:vxlan:eth:ip:tcp", "eth:vlan:vlan:pppoes:ppp:ip:tcp".
+    /// </summary>
+    public string Layers => _layers ??= PacketDecoder.LayerText(LinkType, _frame, FrameLength);
 
     /// <summary>The source IP address as text (198.18.0.1, fd00:198:18::1).</summary>
     public string SourceAddress => _source ??= _tcp.SourceAddress.ToString();

@@ -92,6 +92,10 @@ public class TrackerMemoryTests
         Assert.Equal(3, System.Runtime.CompilerServices.Unsafe.SizeOf<HandshakeEndpoint>());
         Assert.Equal(72, System.Runtime.CompilerServices.Unsafe.SizeOf<TcpEndpoint>());
         Assert.Equal(240, System.Runtime.CompilerServices.Unsafe.SizeOf<FlowRecord>());
+        // The key holds the tunnel identity in the room the IP version's byte left (40 bytes, as before tunnels),
+        // and the decoded segment every packet zeroes and copies stays 112 bytes with the tunnel fields.
+        Assert.Equal(40, System.Runtime.CompilerServices.Unsafe.SizeOf<FlowKey>());
+        Assert.Equal(112, System.Runtime.CompilerServices.Unsafe.SizeOf<TcpTools.Engine.Decoding.DecodedTcp>());
     }
 
     [Fact]

@@ -55,13 +55,19 @@ public class TsharkReferenceTests
         {
             Eq(int.Parse(t["frame.interface_id"], CultureInfo.InvariantCulture), s.InterfaceId, "frame.interface_id");
         }
-        bool v4 = t["ip.src"].Length > 0;
+        // Inside tunnels tshark lists every IP header's fields, outermost first: the segment's are the last ones, of
+        // the IP version that comes last before "tcp" in frame.protocols (where the capture's reading has it).
+        string[] protocols = t.TryGetValue("frame.protocols", out string? list) ? list.Split(':') : Array.Empty<string>();
+        int tcpAt = Array.IndexOf(protocols, "tcp");
+        bool v4 = tcpAt > 0 ? protocols[tcpAt - 1] == "ip" || Array.LastIndexOf(protocols, "ip", tcpAt) > Array.LastIndexOf(protocols, "ipv6", tcpAt) : t["ip.src"].Length > 0;
+        static string Last(string v) => v[(v.LastIndexOf(',') + 1)..];
+        static string First(string v) => v.Split(',')[0];
         Eq(v4 ? 4 : 6, s.IPVersion, "ip version");
-        Eq(v4 ? t["ip.src"] : t["ipv6.src"], s.SourceAddress.ToString(), "src");
-        Eq(v4 ? t["ip.dst"] : t["ipv6.dst"], s.DestinationAddress.ToString(), "dst");
+        Eq(Last(v4 ? t["ip.src"] : t["ipv6.src"]), s.SourceAddress.ToString(), "src");
+        Eq(Last(v4 ? t["ip.dst"] : t["ipv6.dst"]), s.DestinationAddress.ToString(), "dst");
         Eq(t["tcp.srcport"], s.SourcePort.ToString(CultureInfo.InvariantCulture), "tcp.srcport");
         Eq(t["tcp.dstport"], s.DestinationPort.ToString(CultureInfo.InvariantCulture), "tcp.dstport");
-        Eq(v4 ? t["ip.ttl"] : t["ipv6.hlim"], s.Ttl.ToString(CultureInfo.InvariantCulture), "ttl/hlim");
+        Eq(Last(v4 ? t["ip.ttl"] : t["ipv6.hlim"]), s.Ttl.ToString(CultureInfo.InvariantCulture), "ttl/hlim");
         int flags = Convert.ToInt32(t["tcp.flags"], 16);
         Eq(flags & 0xFF, (int)s.Flags, "tcp.flags");
         Eq(t["tcp.seq_raw"], s.SequenceNumber.ToString(CultureInfo.InvariantCulture), "tcp.seq_raw");
@@ -84,7 +90,79 @@ public class TsharkReferenceTests
             _ => TcpChecksumStatus.Unverified,
         };
         Eq(checksum, s.ChecksumStatus, "tcp.checksum.status");
-        Eq(t["vlan.id"], s.VlanId?.ToString(CultureInfo.InvariantCulture) ?? "", "vlan.id");
+        // VlanId is the outermost tag's, which tshark gives as ieee8021ad.id when that tag is 802.1ad's (0x88A8).
+        bool providerTagFirst = protocols.FirstOrDefault(p => p is "vlan" or "ieee8021ad") == "ieee8021ad";
+        Eq(First(providerTagFirst ? t["ieee8021ad.id"] : t["vlan.id"]), s.VlanId?.ToString(CultureInfo.InvariantCulture) ?? "", "vlan.id");
+        if (protocols.Length > 0)
+        {
+            CompareLayers(t, protocols[..(tcpAt + 1)], s, Eq);
+        }
+    }
+
+    /// <summary>
+    /// The segment's layer list and tunnel chain against tshark's: the layers as frame.protocols names them (its
+    /// "ethertype" entries aside); the tunnels' types as those layers imply them; each IPv4 and IPv6 tunnel's outer
+    /// addresses in the order tshark lists ip.src/ip.dst (the segment's own last); the tunnels' identifiers (VNI,
+    /// GRE key or PPTP call id, TEID, ERSPAN session) as tshark's fields give them.
+    /// </summary>
+    private static void CompareLayers(Dictionary<string, string> t, string[] protocols, TcpSegment s, Action<string, string, string> eq)
+    {
+        var expected = protocols.Where(p => p != "ethertype").ToList();
+        var actual = s.Layers.Split(':').ToList();
+        // tshark 4.0 folds 802.1ah into the 802.1ad tag before it; TcpTools names it (about it: PacketDecoder.LayerText).
+        for (int i = actual.Count - 1; i > 0; i--)
+        {
+            if (actual[i] == "ieee8021ah" && actual[i - 1] == "ieee8021ad")
+            {
+                actual.RemoveAt(i);
+            }
+        }
+        eq(string.Join(':', expected), string.Join(':', actual), "layers");
+
+        var types = new List<TunnelType>();
+        for (int i = 0; i < expected.Count; i++)
+        {
+            string p = expected[i], next = i + 1 < expected.Count ? expected[i + 1] : "";
+            bool ip = p is "ip" or "ipv6", nextIP = next is "ip" or "ipv6";
+            if (p == "gre")
+            {
+                types.Add(next == "erspan" ? TunnelType.Erspan : TunnelType.Gre);
+            }
+            else if (ip && nextIP)
+            {
+                types.Add(TunnelType.IPInIP);
+            }
+            else if (p == "udp" && nextIP)
+            {
+                types.Add(TunnelType.VxlanGpe); // the one UDP tunnel tshark names no layer for
+            }
+            else if (p is "vxlan" or "geneve" or "gtp" or "ayiya" or "teredo")
+            {
+                types.Add(p switch { "vxlan" => TunnelType.Vxlan, "geneve" => TunnelType.Geneve, "gtp" => TunnelType.GtpU, "ayiya" => TunnelType.Ayiya, _ => TunnelType.Teredo });
+            }
+        }
+        eq(string.Join(",", types), string.Join(",", s.Tunnels.Select(x => x.Type)), "tunnel types");
+        eq(s.Tunnels.Count == 0 ? TunnelType.None.ToString() : types[^1].ToString(), s.Tunnel.ToString(), "innermost tunnel");
+
+        string Addresses(int version, bool source) =>
+            string.Join(",", s.Tunnels.Where(x => x.IPVersion == version).Select(x => source ? x.SourceAddress : x.DestinationAddress)
+                .Concat(s.IPVersion == version ? new[] { source ? s.SourceAddress : s.DestinationAddress } : Array.Empty<string>()));
+        eq(t["ip.src"], Addresses(4, true), "ip.src (outer ones first)");
+        eq(t["ip.dst"], Addresses(4, false), "ip.dst (outer ones first)");
+        eq(t["ipv6.src"], Addresses(6, true), "ipv6.src (outer ones first)");
+        eq(t["ipv6.dst"], Addresses(6, false), "ipv6.dst (outer ones first)");
+
+        static long Number(string v) => v.StartsWith("0x", StringComparison.Ordinal) ? Convert.ToInt64(v[2..], 16) : long.Parse(v, CultureInfo.InvariantCulture);
+        var ids = new List<long>();
+        foreach (string field in new[] { "gre.key", "gre.key.call_id", "vxlan.vni", "geneve.vni", "gtp.teid", "erspan.spanid" })
+        {
+            if (t.TryGetValue(field, out string? v) && v.Length > 0)
+            {
+                ids.AddRange(v.Split(',').Select(Number));
+            }
+        }
+        ids.Sort();
+        eq(string.Join(",", ids), string.Join(",", s.Tunnels.Where(x => x.Id is not null).Select(x => x.Id!.Value).Order()), "tunnel ids");
     }
 
     private static long EpochNanoseconds(string text)

@@ -14,9 +14,16 @@ internal static class ZeekBaseline
     /// <summary>One expected row: the originator's endpoint, the responder's, and what Zeek logged.</summary>
     public sealed record Row(string Orig, string Resp, string? ConnState, string History, int? OrigPkts, int? RespPkts);
 
-    public static List<Entry> Manifest()
+    /// <summary>
+    /// The traces of manifest.tsv and of manifest-encapsulated.tsv (TCP inside tunnels and carrier framing: GRE,
+    /// VXLAN, GTP-U, PPPoE in QinQ, 802.1ah), whose outer rows (UDP, ICMP) are ignored as every non-TCP row is.
+    /// </summary>
+    public static List<Entry> Manifest() =>
+        Manifest("manifest.tsv").Concat(File.Exists(Path.Combine(TestData.Conformance, "manifest-encapsulated.tsv")) ? Manifest("manifest-encapsulated.tsv") : []).ToList();
+
+    private static List<Entry> Manifest(string file)
     {
-        string path = Path.Combine(TestData.Conformance, "manifest.tsv");
+        string path = Path.Combine(TestData.Conformance, file);
         var lines = File.ReadAllLines(path);
         var header = lines[0].Split('\t');
         int Col(string n) => Array.IndexOf(header, n);

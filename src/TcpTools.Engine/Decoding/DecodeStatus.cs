@@ -17,4 +17,11 @@ public enum DecodeStatus
     Malformed,
     /// <summary>The link-layer type is not one the decoder reads.</summary>
     UnsupportedLinkType,
+    /// <summary>
+    /// A tunnel or carrier header whose payload type the decoder does not know (a GRE protocol type, a Geneve or
+    /// VXLAN-GPE next protocol, a GRE or Geneve version, an AYIYA next header).
+    /// </summary>
+    UnknownEncapsulation,
+    /// <summary>More encapsulations nested in one frame than <see cref="PacketDecoder.MaxNesting"/>.</summary>
+    NestingTooDeep,
 }

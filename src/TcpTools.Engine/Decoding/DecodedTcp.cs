@@ -2,25 +2,42 @@ namespace TcpTools.Engine.Decoding;
 
 /// <summary>
 /// What <see cref="PacketDecoder"/> found in one frame: header fields and the offsets of each layer. A plain
-/// value the caller owns and reuses, so decoding allocates nothing.
+/// value the caller owns and reuses, so decoding allocates nothing. The fields are declared in an order that packs
+/// them into 112 bytes: every segment copies and zeroes it.
 /// </summary>
 public struct DecodedTcp
 {
-    /// <summary>4 or 6.</summary>
-    public int IPVersion;
     public IPAddressValue SourceAddress;
     public IPAddressValue DestinationAddress;
-    public ushort SourcePort;
-    public ushort DestinationPort;
     public uint SequenceNumber;
     public uint AcknowledgmentNumber;
-    public TcpFlags Flags;
+    public ushort SourcePort;
+    public ushort DestinationPort;
     public ushort Window;
     public ushort Checksum;
     public ushort UrgentPointer;
+    public TcpFlags Flags;
 
     /// <summary>IPv4 TTL or IPv6 hop limit.</summary>
     public byte Ttl;
+
+    /// <summary>True when the options were cut by the snap length.</summary>
+    public bool OptionsTruncated;
+
+    /// <summary>
+    /// The innermost tunnel the segment's IP packet was carried in (addresses and lengths are the inner packet's);
+    /// <see cref="TunnelType.None"/> for a plain packet. The whole chain: <see cref="PacketDecoder.Tunnels"/>.
+    /// </summary>
+    public TunnelType Tunnel;
+
+    /// <summary>How many IP tunnels the segment came through (0 for a plain packet).</summary>
+    public byte TunnelDepth;
+
+    /// <summary>Encapsulations entered so far (tunnels and carrier headers alike), against <see cref="PacketDecoder.MaxNesting"/>.</summary>
+    internal byte Nesting;
+
+    /// <summary>4 or 6.</summary>
+    public int IPVersion;
 
     /// <summary>The outermost 802.1Q/802.1ad VLAN id, or -1 when untagged.</summary>
     public int VlanId;
@@ -43,11 +60,15 @@ public struct DecodedTcp
     /// <summary>Payload bytes present in the capture (fewer when the snap length cut the frame).</summary>
     public int CapturedPayloadLength;
 
-    /// <summary>True when the options were cut by the snap length.</summary>
-    public bool OptionsTruncated;
+    /// <summary>
+    /// The tunnel chain's identity, 0 for a plain packet: a 24-bit hash of each tunnel's type, its outer addresses
+    /// (in either direction alike) and its network identifier (VXLAN, VXLAN-GPE and Geneve VNI), so the same inner
+    /// 4-tuple carried in two tunnels is two flows. Not the GRE key or GTP TEID, which differ by direction.
+    /// </summary>
+    public uint TunnelKey;
 
-    /// <summary>The tunnel the segment's IP packet was carried in (addresses and lengths are the inner packet's).</summary>
-    public TunnelType Tunnel;
+    /// <summary>Offset of the outermost tunnel's outer IP header in the frame (meaningful when <see cref="TunnelDepth"/> is above 0).</summary>
+    public int TunnelOffset;
 
     public readonly int PayloadOffset => TcpOffset + TcpHeaderLength;
 

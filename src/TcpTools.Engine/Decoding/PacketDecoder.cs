@@ -6,21 +6,30 @@ namespace TcpTools.Engine.Decoding;
 
 /// <summary>
 /// Decodes link layer, IP and TCP headers from a captured frame in place. No allocation, no copies: the
-/// per-packet path of every cmdlet runs through here.
+/// per-packet path of every cmdlet runs through here. This file holds the link types, IP and TCP; each tunnel and
+/// carrier encapsulation has a file of its own (PacketDecoder.Gre.cs, PacketDecoder.Vxlan.cs, …), entered only
+/// by packets that carry one, so the plain path stays what it was.
 /// </summary>
-public static class PacketDecoder
+/// <remarks>
+/// Every decoding method is generic over an <see cref="ILayerSink"/> (static members: no argument to pass): the
+/// per-packet path uses <see cref="NoLayers"/>, whose empty methods the JIT removes, and <see cref="LayerText"/>
+/// and <see cref="Tunnels"/> use a sink that
+/// records each layer, so the description of a segment's path comes from the same code that decoded it.
+/// </remarks>
+public static partial class PacketDecoder
 {
-    private const ushort EtherTypeIPv4 = 0x0800;
-    private const ushort EtherTypeIPv6 = 0x86DD;
+    internal const ushort EtherTypeIPv4 = 0x0800;
+    internal const ushort EtherTypeIPv6 = 0x86DD;
     private const ushort EtherTypeVlan = 0x8100;
     private const ushort EtherTypeQinQ = 0x88A8;
     private const ushort EtherTypeQinQOld = 0x9100;
     private const ushort EtherTypeMplsUnicast = 0x8847;
     private const ushort EtherTypeMplsMulticast = 0x8848;
+    internal const byte ProtocolIPv4InIP = 4;
     internal const byte ProtocolTcp = 6;
-    private const byte ProtocolUdp = 17;
-    private const ushort TeredoPort = 3544;
-    private const uint TeredoPrefix = 0x2001_0000;
+    internal const byte ProtocolUdp = 17;
+    internal const byte ProtocolIPv6InIP = 41;
+    internal const byte ProtocolGre = 47;
     internal const byte IPv6HopByHop = 0;
     internal const byte IPv6Routing = 43;
     internal const byte IPv6Fragment = 44;
@@ -31,6 +40,12 @@ public static class PacketDecoder
     private const byte IPv6Mobility = 135;
     private const byte IPv6Hip = 139;
     private const byte IPv6Shim6 = 140;
+
+    /// <summary>
+    /// The most encapsulations (tunnels, and carrier headers that hold a whole frame: 802.1ah, FabricPath) one frame
+    /// may nest: deeper is <see cref="DecodeStatus.NestingTooDeep"/>, a guard against crafted loops.
+    /// </summary>
+    public const int MaxNesting = 10;
 
     /// <summary>
     /// The length of an IPv6 extension header of kind <paramref name="kind"/> starting at <paramref name="header"/>
@@ -48,7 +63,8 @@ public static class PacketDecoder
     public static bool IsSupported(LinkType linkType) => linkType switch
     {
         LinkType.Null or LinkType.Loop or LinkType.Ethernet or LinkType.Raw or LinkType.RawBsd or LinkType.RawOpenBsd
-            or LinkType.IPv4 or LinkType.IPv6 or LinkType.LinuxSll or LinkType.LinuxSll2 => true,
+            or LinkType.IPv4 or LinkType.IPv6 or LinkType.LinuxSll or LinkType.LinuxSll2 or LinkType.Fddi
+            or LinkType.Ppp or LinkType.PppSerial or LinkType.PppEther or LinkType.CiscoHdlc => true,
         _ => false,
     };
 
@@ -65,20 +81,29 @@ public static class PacketDecoder
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     public static DecodeStatus TryDecode(LinkType linkType, ReadOnlySpan<byte> frame, int wireLength, out DecodedTcp tcp)
     {
+        return Decode<NoLayers>(linkType, frame, wireLength, out tcp);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into TryDecode: the per-packet path makes no call for it
+    private static DecodeStatus Decode<TSink>(LinkType linkType, ReadOnlySpan<byte> frame, int wireLength, out DecodedTcp tcp)
+        where TSink : struct, ILayerSink
+    {
         tcp = default;
         tcp.VlanId = -1;
-        // Until an IP header is decoded, IPLength holds the frame's length on the wire: no IP length inside the frame
-        // counts for more (a field of its own made the struct larger, and every segment slower to zero and copy).
+        // Until an IP header is decoded, IPLength holds where the frame ends on the wire (an offset: the end of an
+        // outer IP packet once inside a tunnel): no IP length inside counts for more (a field of its own made the
+        // struct larger, and every segment slower to zero and copy).
         tcp.IPLength = Math.Max(wireLength, frame.Length);
         int offset;
         int ipVersion; // 0 = by the first nibble
         switch (linkType)
         {
             case LinkType.Ethernet:
-                return DecodeEthernet(frame, ref tcp);
+                return DecodeEthernet<TSink>(frame, 0, ref tcp);
             case LinkType.Raw:
             case LinkType.RawBsd:
             case LinkType.RawOpenBsd:
+                TSink.Layer(Layer.Raw, 0);
                 offset = 0;
                 ipVersion = 0;
                 break;
@@ -114,6 +139,7 @@ public static class PacketDecoder
                 {
                     return DecodeStatus.NotIP;
                 }
+                TSink.Layer(Layer.Null, 0);
                 offset = 4;
                 break;
             }
@@ -122,58 +148,58 @@ public static class PacketDecoder
                 {
                     return DecodeStatus.TruncatedHeader;
                 }
-                return DecodeByEtherType(BinaryPrimitives.ReadUInt16BigEndian(frame[14..]), frame, 16, ref tcp);
+                TSink.Layer(Layer.Sll, 0);
+                return DecodeByEtherType<TSink>(BinaryPrimitives.ReadUInt16BigEndian(frame[14..]), frame, 16, ref tcp);
             case LinkType.LinuxSll2:
                 if (frame.Length < 20)
                 {
                     return DecodeStatus.TruncatedHeader;
                 }
-                return DecodeByEtherType(BinaryPrimitives.ReadUInt16BigEndian(frame), frame, 20, ref tcp);
+                TSink.Layer(Layer.Sll, 0);
+                return DecodeByEtherType<TSink>(BinaryPrimitives.ReadUInt16BigEndian(frame), frame, 20, ref tcp);
+            case LinkType.Fddi:
+                return DecodeFddi<TSink>(frame, ref tcp);
+            case LinkType.Ppp:
+            case LinkType.PppSerial:
+                return DecodePppLink<TSink>(frame, ref tcp);
+            case LinkType.PppEther:
+                return DecodePppoe<TSink>(frame, 0, ref tcp);
+            case LinkType.CiscoHdlc:
+                return DecodeCiscoHdlc<TSink>(frame, 0, ref tcp);
             default:
                 return DecodeStatus.UnsupportedLinkType;
         }
-        return DecodeIP(frame, offset, ipVersion, ref tcp);
+        return DecodeIP<TSink>(frame, offset, ipVersion, ref tcp);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    private static DecodeStatus DecodeEthernet(ReadOnlySpan<byte> frame, ref DecodedTcp tcp)
+    private static DecodeStatus DecodeEthernet<TSink>(ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
+        where TSink : struct, ILayerSink
     {
-        if (frame.Length < 14)
+        if (frame.Length < offset + 14)
         {
             return DecodeStatus.TruncatedHeader;
         }
-        int offset = 12;
-        ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
-        offset += 2;
-        while (etherType is EtherTypeVlan or EtherTypeQinQ or EtherTypeQinQOld)
-        {
-            if (frame.Length < offset + 4)
-            {
-                return DecodeStatus.TruncatedHeader;
-            }
-            if (tcp.VlanId < 0)
-            {
-                tcp.VlanId = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]) & 0x0FFF;
-            }
-            etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[(offset + 2)..]);
-            offset += 4;
-        }
-        return DecodeByEtherType(etherType, frame, offset, ref tcp);
+        TSink.Layer(Layer.Ethernet, offset);
+        return DecodeTagged<TSink>(BinaryPrimitives.ReadUInt16BigEndian(frame[(offset + 12)..]), frame, offset + 14, ref tcp);
     }
 
+    /// <summary>The payload at <paramref name="offset"/>, of the Ethernet type <paramref name="etherType"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    private static DecodeStatus DecodeByEtherType(ushort etherType, ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
+    private static DecodeStatus DecodeByEtherType<TSink>(ushort etherType, ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
+        where TSink : struct, ILayerSink
     {
         switch (etherType)
         {
             case EtherTypeIPv4:
-                return DecodeIP(frame, offset, 4, ref tcp);
+                return DecodeIP<TSink>(frame, offset, 4, ref tcp);
             case EtherTypeIPv6:
-                return DecodeIP(frame, offset, 6, ref tcp);
+                return DecodeIP<TSink>(frame, offset, 6, ref tcp);
             case EtherTypeMplsUnicast:
             case EtherTypeMplsMulticast:
                 // Label stack entries until bottom-of-stack; the payload type is not signalled, so it is
                 // guessed from the IP version nibble as Wireshark does.
+                TSink.Layer(Layer.Mpls, offset);
                 while (true)
                 {
                     if (frame.Length < offset + 4)
@@ -187,14 +213,15 @@ public static class PacketDecoder
                         break;
                     }
                 }
-                return DecodeIP(frame, offset, 0, ref tcp);
+                return DecodeIP<TSink>(frame, offset, 0, ref tcp);
             default:
-                return DecodeStatus.NotIP;
+                return DecodeCarrier<TSink>(etherType, frame, offset, ref tcp);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    private static DecodeStatus DecodeIP(ReadOnlySpan<byte> frame, int offset, int version, ref DecodedTcp tcp)
+    private static DecodeStatus DecodeIP<TSink>(ReadOnlySpan<byte> frame, int offset, int version, ref DecodedTcp tcp)
+        where TSink : struct, ILayerSink
     {
         if (frame.Length <= offset)
         {
@@ -211,14 +238,15 @@ public static class PacketDecoder
         }
         return version switch
         {
-            4 => DecodeIPv4(frame, offset, ref tcp),
-            6 => DecodeIPv6(frame, offset, ref tcp),
+            4 => DecodeIPv4<TSink>(frame, offset, ref tcp),
+            6 => DecodeIPv6<TSink>(frame, offset, ref tcp),
             _ => DecodeStatus.NotIP,
         };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    private static DecodeStatus DecodeIPv4(ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
+    private static DecodeStatus DecodeIPv4<TSink>(ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
+        where TSink : struct, ILayerSink
     {
         if (frame.Length < offset + 20)
         {
@@ -230,6 +258,7 @@ public static class PacketDecoder
         {
             return DecodeStatus.Malformed;
         }
+        TSink.Layer(Layer.IPv4, offset);
         int totalLength = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
         int onWire = tcp.IPLength - offset; // the wire length (TryDecode), as yet
         if (totalLength == 0 || totalLength > onWire)
@@ -247,13 +276,9 @@ public static class PacketDecoder
         {
             return DecodeStatus.Fragment;
         }
-        if (ip[9] == ProtocolUdp && tcp.Tunnel == TunnelType.None)
-        {
-            return DecodeTeredo(frame, offset + headerLength, totalLength - headerLength, ref tcp);
-        }
         if (ip[9] != ProtocolTcp)
         {
-            return DecodeStatus.NotTcp;
+            return DecodeIPPayload<TSink>(ip[9], frame, offset, offset + headerLength, totalLength - headerLength, ref tcp);
         }
         if (ip.Length < headerLength)
         {
@@ -265,58 +290,19 @@ public static class PacketDecoder
         tcp.DestinationAddress = IPAddressValue.FromIPv4(ip[16..]);
         tcp.IPOffset = offset;
         tcp.IPLength = totalLength;
+        TSink.Layer(Layer.Tcp, offset + headerLength);
         return DecodeTcpHeader(frame, offset + headerLength, totalLength - headerLength, ref tcp);
     }
 
-    /// <summary>
-    /// Teredo (RFC 4380): IPv6 in UDP (port 3544, or carrying a Teredo address), after optional authentication and
-    /// origin-indication headers.
-    /// Decoded like Zeek's Teredo analyzer, so a TCP connection carried over Teredo is tracked as the IPv6
-    /// connection it is. Anything else on UDP is not TCP.
-    /// </summary>
-    private static DecodeStatus DecodeTeredo(ReadOnlySpan<byte> frame, int offset, int udpLength, ref DecodedTcp tcp)
-    {
-        if (frame.Length < offset + 8 || udpLength < 8)
-        {
-            return DecodeStatus.NotTcp;
-        }
-        var udp = frame[offset..];
-        bool teredoPort = BinaryPrimitives.ReadUInt16BigEndian(udp) == TeredoPort || BinaryPrimitives.ReadUInt16BigEndian(udp[2..]) == TeredoPort;
-        int at = offset + 8;
-        int end = offset + Math.Min(udpLength, frame.Length - offset);
-        if (at + 2 <= end && frame[at] == 0 && frame[at + 1] == 1)
-        {
-            // Authentication: 0x0001, client id length, auth value length, id, value, 8-byte nonce, confirmation byte.
-            if (at + 4 > end)
-            {
-                return DecodeStatus.NotTcp;
-            }
-            at += 4 + frame[at + 2] + frame[at + 3] + 9;
-        }
-        if (at + 2 <= end && frame[at] == 0 && frame[at + 1] == 0)
-        {
-            at += 8; // origin indication: 0x0000, obfuscated port and IPv4 address
-        }
-        if (at + 40 > end || frame[at] >> 4 != 6 || 40 + BinaryPrimitives.ReadUInt16BigEndian(frame[(at + 4)..]) > end - at)
-        {
-            return DecodeStatus.NotTcp;
-        }
-        // Off port 3544 (a relay's ports), the heuristic Zeek and tshark use: a Teredo address (2001:0::/32) inside.
-        if (!teredoPort && BinaryPrimitives.ReadUInt32BigEndian(frame[(at + 8)..]) != TeredoPrefix && BinaryPrimitives.ReadUInt32BigEndian(frame[(at + 24)..]) != TeredoPrefix)
-        {
-            return DecodeStatus.NotTcp;
-        }
-        tcp.Tunnel = TunnelType.Teredo;
-        return DecodeIPv6(frame, at, ref tcp);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
-    private static DecodeStatus DecodeIPv6(ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
+    private static DecodeStatus DecodeIPv6<TSink>(ReadOnlySpan<byte> frame, int offset, ref DecodedTcp tcp)
+        where TSink : struct, ILayerSink
     {
         if (frame.Length < offset + 40)
         {
             return DecodeStatus.TruncatedHeader;
         }
+        TSink.Layer(Layer.IPv6, offset);
         var ip = frame[offset..];
         int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
         int onWire = tcp.IPLength - offset - 40; // the wire length (TryDecode), as yet
@@ -344,6 +330,7 @@ public static class PacketDecoder
                     {
                         return DecodeStatus.TruncatedHeader;
                     }
+                    TSink.Layer(ExtensionLayer(next), offset + position);
                     int length = ExtensionHeaderLength(next, ip[position..]);
                     next = ip[position];
                     position += length;
@@ -360,14 +347,17 @@ public static class PacketDecoder
                     {
                         return DecodeStatus.Fragment;
                     }
+                    TSink.Layer(Layer.IPv6Fragment, offset + position);
                     next = ip[position];
                     position += 8;
                     break;
                 }
                 case IPv6NoNextHeader:
                 case IPv6Esp:
-                default:
                     return DecodeStatus.NotTcp;
+                default:
+                    return position > 40 + payloadLength ? DecodeStatus.Malformed
+                        : DecodeIPPayload<TSink>(next, frame, offset, offset + position, 40 + payloadLength - position, ref tcp);
             }
             if (position > 40 + payloadLength)
             {
@@ -380,8 +370,18 @@ public static class PacketDecoder
         tcp.DestinationAddress = IPAddressValue.FromIPv6(ip[24..]);
         tcp.IPOffset = offset;
         tcp.IPLength = 40 + payloadLength;
+        TSink.Layer(Layer.Tcp, offset + position);
         return DecodeTcpHeader(frame, offset + position, 40 + payloadLength - position, ref tcp);
     }
+
+    private static Layer ExtensionLayer(byte kind) => kind switch
+    {
+        IPv6HopByHop => Layer.IPv6HopByHop,
+        IPv6Routing => Layer.IPv6Routing,
+        IPv6DestinationOptions => Layer.IPv6DestinationOptions,
+        IPv6Authentication => Layer.Authentication,
+        _ => Layer.IPv6Extension,
+    };
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: optimized at first call, no tier-0 phase
     private static DecodeStatus DecodeTcpHeader(ReadOnlySpan<byte> frame, int offset, int segmentLength, ref DecodedTcp tcp)

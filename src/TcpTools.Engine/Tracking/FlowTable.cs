@@ -37,6 +37,8 @@ internal sealed class FlowTable
     private readonly Dictionary<int, string> _historyOverflow = new();
     // The anomalies of the flows that have any (FlowFlags.HasAnomalies), by slot.
     private readonly AnomalyTable _anomalies = new();
+    // The tunnel chains of the flows carried in tunnels (FlowKey.TunnelKey not 0), by slot; null until the first.
+    private TcpTunnelList?[]? _tunnels;
 
     public FlowTable(int initialCapacity = 1024)
     {
@@ -165,6 +167,10 @@ internal sealed class FlowTable
         {
             _anomalies.Remove(slot);
         }
+        if (record.Key.TunnelKey != 0 && _tunnels is not null && slot < _tunnels.Length)
+        {
+            _tunnels[slot] = null;
+        }
         record.Flags = FlowFlags.None;
         _dueSeconds[slot] = uint.MaxValue;
         if (_freeCount == _free.Length)
@@ -182,10 +188,28 @@ internal sealed class FlowTable
         Array.Fill(_dueSeconds, uint.MaxValue, 0, _highWater);
         _historyOverflow.Clear();
         _anomalies.Clear();
+        if (_tunnels is not null)
+        {
+            Array.Clear(_tunnels);
+        }
         _freeCount = 0;
         _highWater = 0;
         Count = 0;
     }
+
+    /// <summary>Keeps the tunnel chain of the flow in <paramref name="slot"/> (one carried in a tunnel).</summary>
+    public void SetTunnels(int slot, TcpTunnelList tunnels)
+    {
+        if (_tunnels is null || slot >= _tunnels.Length)
+        {
+            Array.Resize(ref _tunnels, Math.Max(slot + 1, Math.Max(64, (_tunnels?.Length ?? 0) * 2)));
+        }
+        _tunnels[slot] = tunnels;
+    }
+
+    /// <summary>The tunnel chain the flow in <paramref name="slot"/> was seen in; empty for a flow not in a tunnel.</summary>
+    public TcpTunnelList Tunnels(int slot) =>
+        this[slot].Key.TunnelKey != 0 && _tunnels is not null && slot < _tunnels.Length ? _tunnels[slot] ?? TcpTunnelList.Empty : TcpTunnelList.Empty;
 
     /// <summary>History letters beyond the inline 12 of a flow.</summary>
     public string HistoryOverflow(int slot) => _historyOverflow.TryGetValue(slot, out string? s) ? s : "";

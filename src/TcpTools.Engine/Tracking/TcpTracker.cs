@@ -121,7 +121,7 @@ public sealed class TcpTracker
         bool created = slot < 0;
         if (created)
         {
-            slot = Create(tcp, timeNs, out fromClient);
+            slot = Create(tcp, timeNs, frame, out fromClient);
         }
 
         ref FlowRecord flow = ref _table[slot];
@@ -258,7 +258,7 @@ public sealed class TcpTracker
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
-    private int Create(in DecodedTcp tcp, long timeNs, out bool fromClient)
+    private int Create(in DecodedTcp tcp, long timeNs, ReadOnlySpan<byte> frame, out bool fromClient)
     {
         if (_table.Count >= Options.MaxFlows)
         {
@@ -274,6 +274,10 @@ public sealed class TcpTracker
         ref FlowRecord flow = ref _table[slot];
         flow.FirstNs = timeNs;
         flow.LastNs = timeNs;
+        if (tcp.TunnelDepth != 0)
+        {
+            _table.SetTunnels(slot, PacketDecoder.Tunnels(frame, tcp)); // as the flow's first segment came
+        }
         flow.Client.Handshake.WindowScale = HandshakeEndpoint.NoSynSeen;
         flow.Server.Handshake.WindowScale = HandshakeEndpoint.NoSynSeen;
         if (syn && ack && !zeekFlip)
