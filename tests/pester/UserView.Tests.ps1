@@ -60,6 +60,13 @@ Describe 'Table views fit 120 columns' {
         $flows.Count | Should -BeGreaterThan 10
         Test-Fits120 $flows
     }
+    It 'the Tunnels views of segments and connections, and TcpTunnel, with IPv6 outer endpoints and two tunnels' {
+        $tunnels = Join-Path $root 'tests' 'data' 'captures' 'tunnels.pcapng'
+        $segments = @(Get-TcpSegment $tunnels)
+        Test-Fits120 ($segments | Format-Table -View Tunnels)
+        Test-Fits120 (Get-TcpFlow $tunnels | Format-Table -View Tunnels)
+        Test-Fits120 ($segments | ForEach-Object Tunnels)
+    }
     It 'TcpProbeResult, with long IPv6 addresses and the longest reason' {
         $r = [pscustomobject]@{
             PSTypeName = 'TcpTools.TcpProbeResult'; Address = 'fd00:198:18:0:1234:5678:9abc:def0'; Port = [uint16]65535

@@ -78,6 +78,14 @@ public sealed class SendTcpResetCommand : TcpSendCommandBase
                 WriteWarning($"{flow.Client} > {flow.Server}: both endpoints are already closed ({flow.CloseReason}); nothing to reset.");
                 continue;
             }
+            if (flow.Tunnels.Count > 0)
+            {
+                // A RST sent as a plain packet would reach the inner addresses outside their tunnel, if anywhere.
+                WriteError(new ErrorRecord(
+                    new InvalidOperationException($"{flow.Client} > {flow.Server} was carried in a tunnel ({flow.Tunnels}): Send-TcpReset sends plain IP packets, which would not reach the connection's endpoints inside it. Not sent."),
+                    "ConnectionInTunnel", ErrorCategory.InvalidOperation, flow));
+                continue;
+            }
             var rsts = new List<(IPEndPoint, IPEndPoint, uint)>();
             // Each side expects the other's next sequence number; if its last ACK lags behind, also that value.
             if (Direction != TcpResetDirection.ToClient)
