@@ -18,6 +18,12 @@
 # The host's interfaces and routes are not touched. Every process runs under
 # `timeout`; the namespaces are deleted on exit, also on failure.
 #
+# VXLAN=1 carries the same traffic in VXLAN (the kernel's vxlan device, VNI 42,
+# UDP 4789) over the veth, which then holds the underlay 198.18.0.1/.2, and
+# captures the underlay: Ethernet / IPv4 / UDP / VXLAN / Ethernet / IPv4 / TCP
+# (issue 12's tunnel benchmark: sudo VXLAN=1 bench/make-capture.sh
+# bench/data/vxlan.pcap 8000, with MIN_PACKETS=200000 MIN_CONNS=7000).
+#
 # Environment knobs: CONCURRENCY, BULK, BULK_BYTES, BULK_PACE, REFUSED_FRAC,
 # GEN_TIMEOUT (seconds, default 900), MIN_PACKETS, MIN_CONNS,
 # TSHARK_CONV=1 (also count with `tshark -q -z conv,tcp`, slower),
@@ -100,10 +106,24 @@ for ns in $NSC $NSS; do
     nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
     ip -n "$ns" link set lo up
 done
-ip -n "$NSC" addr add $CLI_IP/24 dev "$VC"
-ip -n "$NSS" addr add $SRV_IP/24 dev "$VS"
-ip -n "$NSC" link set "$VC" up
-ip -n "$NSS" link set "$VS" up
+if [[ ${VXLAN:-0} == 1 ]]; then
+    # underlay on the veth, the traffic's addresses on a vxlan device over it
+    ip -n "$NSC" addr add 198.18.0.1/24 dev "$VC"
+    ip -n "$NSS" addr add 198.18.0.2/24 dev "$VS"
+    ip -n "$NSC" link set "$VC" up
+    ip -n "$NSS" link set "$VS" up
+    ip -n "$NSC" link add vx42 type vxlan id 42 dstport 4789 local 198.18.0.1 remote 198.18.0.2 dev "$VC"
+    ip -n "$NSS" link add vx42 type vxlan id 42 dstport 4789 local 198.18.0.2 remote 198.18.0.1 dev "$VS"
+    ip -n "$NSC" addr add $CLI_IP/24 dev vx42
+    ip -n "$NSS" addr add $SRV_IP/24 dev vx42
+    ip -n "$NSC" link set vx42 up
+    ip -n "$NSS" link set vx42 up
+else
+    ip -n "$NSC" addr add $CLI_IP/24 dev "$VC"
+    ip -n "$NSS" addr add $SRV_IP/24 dev "$VS"
+    ip -n "$NSC" link set "$VC" up
+    ip -n "$NSS" link set "$VS" up
+fi
 # plenty of ephemeral ports; allow reuse of TIME_WAIT ports for new connections
 nsx "$NSC" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
 nsx "$NSS" sysctl -qw net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096 net.ipv4.tcp_tw_reuse=1
@@ -111,6 +131,10 @@ nsx "$NSS" sysctl -qw net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096 
 if command -v ethtool >/dev/null; then
     nsx "$NSC" ethtool -K "$VC" tso off gso off gro off >/dev/null 2>&1 || log "ethtool -K failed on $VC"
     nsx "$NSS" ethtool -K "$VS" tso off gso off gro off >/dev/null 2>&1 || log "ethtool -K failed on $VS"
+    if [[ ${VXLAN:-0} == 1 ]]; then
+        nsx "$NSC" ethtool -K vx42 tso off gso off gro off >/dev/null 2>&1 || log "ethtool -K failed on vx42"
+        nsx "$NSS" ethtool -K vx42 tso off gso off gro off >/dev/null 2>&1 || log "ethtool -K failed on vx42"
+    fi
 else
     log "warning: ethtool missing (apt-get install -y ethtool); capture will hold GSO super-packets"
 fi
@@ -178,6 +202,16 @@ IFDROPS=$(awk '/packets dropped by interface/ { print $1 }' "$LOGDIR/tcpdump.log
 [[ -n $DROPS ]] || die "tcpdump did not report its drop count"
 
 TOTAL=$(capinfos -M -c "$PARTIAL" | awk -F: '/Number of packets/ { gsub(/ /, "", $2); print $2 }')
+if [[ ${VXLAN:-0} == 1 ]]; then
+    # tcpdump's filters see the outer UDP: count the inner TCP with tshark, which opens VXLAN
+    TCP_PACKETS=$(tshark -r "$PARTIAL" -Y tcp -T fields -e frame.number 2>/dev/null | wc -l)
+    read -r ATTEMPTS ESTABLISHED SYN_PKTS < <(
+        tshark -r "$PARTIAL" -Y 'tcp.flags.syn == 1' -T fields -e tcp.flags -e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport -e tcp.seq_raw -e tcp.ack_raw 2>/dev/null | awk '
+            $1 == "0x0002" { syn++; k = $2 $3 $4 $5 $6; if (!(k in a)) { a[k]; na++ } }
+            $1 == "0x0012" { k = $2 $3 $4 $5 $7; if (!(k in e)) { e[k]; ne++ } }
+            END { print na + 0, ne + 0, syn + 0 }')
+    RST_PKTS=$(tshark -r "$PARTIAL" -Y 'tcp.flags.reset == 1' -T fields -e frame.number 2>/dev/null | wc -l)
+else
 TCP_PACKETS=$(tcpdump -nn -q -r "$PARTIAL" tcp 2>/dev/null | wc -l)
 # connections: distinct (4-tuple, client ISN) of SYNs (attempts) and of SYN-ACKs
 # (established); the ISN keeps apart retransmitted SYNs (same ISN) and a 4-tuple
@@ -188,6 +222,7 @@ read -r ATTEMPTS ESTABLISHED SYN_PKTS < <(
         $7 == "[S.]," { k = $3 " " $5 " " $11 " " $12; if (!(k in e)) { e[k]; ne++ } }
         END { print na + 0, ne + 0, syn + 0 }')
 RST_PKTS=$(tcpdump -nn -r "$PARTIAL" 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | wc -l)
+fi
 if [[ ${TSHARK_CONV:-0} == 1 ]]; then
     CONV=$(tshark -q -z conv,tcp -r "$PARTIAL" 2>/dev/null | grep -c '<->' || true)
 fi
