@@ -61,7 +61,7 @@ public struct DecodedTcp
     public int CapturedPayloadLength;
 
     /// <summary>
-    /// The tunnel chain's identity, 0 for a plain packet: a 24-bit hash of each tunnel's type, its outer addresses
+    /// The tunnel chain's identity, 0 for a plain packet: a 23-bit hash (and a marker bit) of each tunnel's type, its outer addresses
     /// (in either direction alike) and its network identifier (VXLAN, VXLAN-GPE and Geneve VNI), so the same inner
     /// 4-tuple carried in two tunnels is two flows. Not the GRE key or GTP TEID, which differ by direction.
     /// </summary>
