@@ -103,7 +103,7 @@ public static partial class PacketDecoder
             case LinkType.Raw:
             case LinkType.RawBsd:
             case LinkType.RawOpenBsd:
-                TSink.Layer(Layer.Raw, 0);
+                TSink.Layer(Layer.Raw);
                 offset = 0;
                 ipVersion = 0;
                 break;
@@ -139,7 +139,7 @@ public static partial class PacketDecoder
                 {
                     return DecodeStatus.NotIP;
                 }
-                TSink.Layer(Layer.Null, 0);
+                TSink.Layer(Layer.Null);
                 offset = 4;
                 break;
             }
@@ -148,14 +148,14 @@ public static partial class PacketDecoder
                 {
                     return DecodeStatus.TruncatedHeader;
                 }
-                TSink.Layer(Layer.Sll, 0);
+                TSink.Layer(Layer.Sll);
                 return DecodeByEtherType<TSink>(BinaryPrimitives.ReadUInt16BigEndian(frame[14..]), frame, 16, ref tcp);
             case LinkType.LinuxSll2:
                 if (frame.Length < 20)
                 {
                     return DecodeStatus.TruncatedHeader;
                 }
-                TSink.Layer(Layer.Sll, 0);
+                TSink.Layer(Layer.Sll);
                 return DecodeByEtherType<TSink>(BinaryPrimitives.ReadUInt16BigEndian(frame), frame, 20, ref tcp);
             case LinkType.Fddi:
                 return DecodeFddi<TSink>(frame, ref tcp);
@@ -180,7 +180,7 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.TruncatedHeader;
         }
-        TSink.Layer(Layer.Ethernet, offset);
+        TSink.Layer(Layer.Ethernet);
         return DecodeTagged<TSink>(BinaryPrimitives.ReadUInt16BigEndian(frame[(offset + 12)..]), frame, offset + 14, ref tcp);
     }
 
@@ -199,7 +199,7 @@ public static partial class PacketDecoder
             case EtherTypeMplsMulticast:
                 // Label stack entries until bottom-of-stack; the payload type is not signalled, so it is
                 // guessed from the IP version nibble as Wireshark does.
-                TSink.Layer(Layer.Mpls, offset);
+                TSink.Layer(Layer.Mpls);
                 while (true)
                 {
                     if (frame.Length < offset + 4)
@@ -258,7 +258,7 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.Malformed;
         }
-        TSink.Layer(Layer.IPv4, offset);
+        TSink.Layer(Layer.IPv4);
         int totalLength = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
         int onWire = tcp.IPLength - offset; // the wire length (TryDecode), as yet
         if (totalLength == 0 || totalLength > onWire)
@@ -290,7 +290,7 @@ public static partial class PacketDecoder
         tcp.DestinationAddress = IPAddressValue.FromIPv4(ip[16..]);
         tcp.IPOffset = offset;
         tcp.IPLength = totalLength;
-        TSink.Layer(Layer.Tcp, offset + headerLength);
+        TSink.Layer(Layer.Tcp);
         return DecodeTcpHeader(frame, offset + headerLength, totalLength - headerLength, ref tcp);
     }
 
@@ -302,7 +302,7 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.TruncatedHeader;
         }
-        TSink.Layer(Layer.IPv6, offset);
+        TSink.Layer(Layer.IPv6);
         var ip = frame[offset..];
         int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
         int onWire = tcp.IPLength - offset - 40; // the wire length (TryDecode), as yet
@@ -330,7 +330,7 @@ public static partial class PacketDecoder
                     {
                         return DecodeStatus.TruncatedHeader;
                     }
-                    TSink.Layer(ExtensionLayer(next), offset + position);
+                    TSink.Layer(ExtensionLayer(next));
                     int length = ExtensionHeaderLength(next, ip[position..]);
                     next = ip[position];
                     position += length;
@@ -347,7 +347,7 @@ public static partial class PacketDecoder
                     {
                         return DecodeStatus.Fragment;
                     }
-                    TSink.Layer(Layer.IPv6Fragment, offset + position);
+                    TSink.Layer(Layer.IPv6Fragment);
                     next = ip[position];
                     position += 8;
                     break;
@@ -370,7 +370,7 @@ public static partial class PacketDecoder
         tcp.DestinationAddress = IPAddressValue.FromIPv6(ip[24..]);
         tcp.IPOffset = offset;
         tcp.IPLength = 40 + payloadLength;
-        TSink.Layer(Layer.Tcp, offset + position);
+        TSink.Layer(Layer.Tcp);
         return DecodeTcpHeader(frame, offset + position, 40 + payloadLength - position, ref tcp);
     }
 

@@ -31,8 +31,8 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.Malformed;
         }
-        TSink.Layer(Layer.Udp, udp);
-        TSink.Layer(Layer.Ayiya, offset);
+        TSink.Layer(Layer.Udp);
+        TSink.Layer(Layer.Ayiya);
         if (!EnterTunnel<TSink>(ref tcp, TunnelType.Ayiya, frame, ip, udp, end, -1, idIsNetwork: false))
         {
             return DecodeStatus.NestingTooDeep;

@@ -21,7 +21,7 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.NestingTooDeep;
         }
-        TSink.Layer(Layer.FabricPath, offset - 2);
+        TSink.Layer(Layer.FabricPath);
         return DecodeEthernet<TSink>(frame, offset + 2, ref tcp);
     }
 }

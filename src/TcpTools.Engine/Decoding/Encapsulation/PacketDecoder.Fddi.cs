@@ -13,7 +13,7 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.TruncatedHeader;
         }
-        TSink.Layer(Layer.Fddi, 0);
+        TSink.Layer(Layer.Fddi);
         return DecodeLlc<TSink>(frame, 13, ref tcp);
     }
 
@@ -36,7 +36,7 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.TruncatedHeader;
         }
-        TSink.Layer(Layer.Llc, offset);
+        TSink.Layer(Layer.Llc);
         return DecodeTagged<TSink>(BinaryPrimitives.ReadUInt16BigEndian(frame[(offset + 6)..]), frame, offset + 8, ref tcp);
     }
 }

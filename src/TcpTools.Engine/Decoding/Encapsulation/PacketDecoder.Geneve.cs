@@ -33,8 +33,8 @@ public static partial class PacketDecoder
             return DecodeStatus.UnknownEncapsulation;
         }
         long vni = BinaryPrimitives.ReadUInt32BigEndian(frame[(offset + 4)..]) >> 8;
-        TSink.Layer(Layer.Udp, udp);
-        TSink.Layer(Layer.Geneve, offset);
+        TSink.Layer(Layer.Udp);
+        TSink.Layer(Layer.Geneve);
         if (!EnterTunnel<TSink>(ref tcp, TunnelType.Geneve, frame, ip, udp, end, vni, idIsNetwork: true))
         {
             return DecodeStatus.NestingTooDeep;

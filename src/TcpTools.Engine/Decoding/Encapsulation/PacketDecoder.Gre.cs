@@ -153,7 +153,7 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.Malformed;
         }
-        TSink.Layer(Layer.Gre, offset);
+        TSink.Layer(Layer.Gre);
         if (!EnterTunnel<TSink>(ref tcp, type, frame, ip, udp, end, key, idIsNetwork: false))
         {
             return DecodeStatus.NestingTooDeep;
@@ -173,7 +173,7 @@ public static partial class PacketDecoder
                 return DecodeByEtherType<TSink>(protocol, frame, inner, ref tcp);
             case EtherTypeErspanII:
             case EtherTypeErspanIII:
-                TSink.Layer(Layer.Erspan, at);
+                TSink.Layer(Layer.Erspan);
                 return DecodeEthernet<TSink>(frame, inner, ref tcp);
             default:
                 return DecodeEthernet<TSink>(frame, inner, ref tcp);

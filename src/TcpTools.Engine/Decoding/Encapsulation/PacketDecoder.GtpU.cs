@@ -64,8 +64,8 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.Malformed;
         }
-        TSink.Layer(Layer.Udp, udp);
-        TSink.Layer(Layer.GtpU, offset);
+        TSink.Layer(Layer.Udp);
+        TSink.Layer(Layer.GtpU);
         if (!EnterTunnel<TSink>(ref tcp, TunnelType.GtpU, frame, ip, udp, payloadEnd, teid, idIsNetwork: false))
         {
             return DecodeStatus.NestingTooDeep;

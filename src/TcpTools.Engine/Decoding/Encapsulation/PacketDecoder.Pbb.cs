@@ -23,7 +23,7 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.NestingTooDeep;
         }
-        TSink.Layer(Layer.Pbb, offset); // the customer's Ethernet header is part of it, as tshark lists it
+        TSink.Layer(Layer.Pbb); // the customer's Ethernet header is part of it, as tshark lists it
         return DecodeTagged<TSink>(BinaryPrimitives.ReadUInt16BigEndian(frame[(offset + 16)..]), frame, offset + 18, ref tcp);
     }
 }

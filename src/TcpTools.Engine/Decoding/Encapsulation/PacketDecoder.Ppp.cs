@@ -43,7 +43,7 @@ public static partial class PacketDecoder
             protocol = BinaryPrimitives.ReadUInt16BigEndian(frame[at..]);
             at += 2;
         }
-        TSink.Layer(Layer.Ppp, offset);
+        TSink.Layer(Layer.Ppp);
         return protocol switch
         {
             PppIPv4 => DecodeIP<TSink>(frame, at, 4, ref tcp),
@@ -69,7 +69,7 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.NotIP; // another version, or discovery
         }
-        TSink.Layer(Layer.Pppoe, offset);
+        TSink.Layer(Layer.Pppoe);
         return DecodePpp<TSink>(frame, offset + 6, ref tcp);
     }
 
@@ -92,7 +92,7 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.TruncatedHeader;
         }
-        TSink.Layer(Layer.CiscoHdlc, offset);
+        TSink.Layer(Layer.CiscoHdlc);
         return DecodeByEtherType<TSink>(BinaryPrimitives.ReadUInt16BigEndian(frame[(offset + 2)..]), frame, offset + 4, ref tcp);
     }
 }

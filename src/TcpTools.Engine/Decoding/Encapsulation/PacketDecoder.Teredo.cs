@@ -41,8 +41,8 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.NotTcp;
         }
-        TSink.Layer(Layer.Udp, udp);
-        TSink.Layer(Layer.Teredo, offset);
+        TSink.Layer(Layer.Udp);
+        TSink.Layer(Layer.Teredo);
         if (!EnterTunnel<TSink>(ref tcp, TunnelType.Teredo, frame, ip, udp, end, -1, idIsNetwork: false))
         {
             return DecodeStatus.NestingTooDeep;

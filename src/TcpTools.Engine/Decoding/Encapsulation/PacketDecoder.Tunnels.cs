@@ -46,8 +46,8 @@ internal enum Layer : byte
 /// <summary>What the decoder tells as it passes each header; see <see cref="PacketDecoder"/>'s remarks.</summary>
 internal interface ILayerSink
 {
-    /// <summary>A header of kind <paramref name="layer"/> at <paramref name="offset"/>.</summary>
-    static abstract void Layer(Layer layer, int offset);
+    /// <summary>A header of kind <paramref name="layer"/>, the next one out from the link layer.</summary>
+    static abstract void Layer(Layer layer);
 
     /// <summary>
     /// A tunnel entered: its outer IP header at <paramref name="outerIP"/>, its UDP header at <paramref name="udp"/>
@@ -60,7 +60,7 @@ internal interface ILayerSink
 internal struct NoLayers : ILayerSink
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Layer(Layer layer, int offset)
+    public static void Layer(Layer layer)
     {
     }
 
@@ -77,11 +77,11 @@ internal struct NoLayers : ILayerSink
 internal struct LayerRecorder : ILayerSink
 {
     [ThreadStatic]
-    private static List<(Layer Layer, int Offset)>? t_layers;
+    private static List<Layer>? t_layers;
     [ThreadStatic]
     private static List<(TunnelType Type, int OuterIP, int Udp, long Id)>? t_tunnels;
 
-    public static List<(Layer Layer, int Offset)> Layers => t_layers ??= new();
+    public static List<Layer> Layers => t_layers ??= new();
 
     public static List<(TunnelType Type, int OuterIP, int Udp, long Id)> Tunnels => t_tunnels ??= new();
 
@@ -91,7 +91,7 @@ internal struct LayerRecorder : ILayerSink
         Tunnels.Clear();
     }
 
-    public static void Layer(Layer layer, int offset) => Layers.Add((layer, offset));
+    public static void Layer(Layer layer) => Layers.Add(layer);
 
     public static void Tunnel(TunnelType type, int outerIP, int udp, long id) => Tunnels.Add((type, outerIP, udp, id));
 }
@@ -217,7 +217,7 @@ public static partial class PacketDecoder
             {
                 return DecodeStatus.TruncatedHeader;
             }
-            TSink.Layer(etherType == EtherTypeQinQ ? Layer.ProviderVlan : Layer.Vlan, offset - 2);
+            TSink.Layer(etherType == EtherTypeQinQ ? Layer.ProviderVlan : Layer.Vlan);
             if (tcp.VlanId < 0)
             {
                 tcp.VlanId = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]) & 0x0FFF;
@@ -245,7 +245,7 @@ public static partial class PacketDecoder
         var names = new string[layers.Count];
         for (int i = 0; i < names.Length; i++)
         {
-            names[i] = LayerName(layers[i].Layer);
+            names[i] = LayerName(layers[i]);
         }
         return string.Join(':', names);
     }

@@ -48,7 +48,7 @@ public static partial class PacketDecoder
             case TunnelType.Geneve:
                 return DecodeGeneve<TSink>(frame, ip, offset, body, end, ref tcp);
             case TunnelType.Gre:
-                TSink.Layer(Layer.Udp, offset);
+                TSink.Layer(Layer.Udp);
                 return DecodeGre<TSink>(frame, ip, offset, body, end, ref tcp);
             case TunnelType.GtpU:
                 return DecodeGtpU<TSink>(frame, ip, offset, body, end, ref tcp);

@@ -20,7 +20,7 @@ public static partial class PacketDecoder
         {
             return DecodeStatus.TruncatedHeader;
         }
-        TSink.Layer(etherType == EtherTypeVnTag ? Layer.VnTag : Layer.ETag, offset - 2);
+        TSink.Layer(etherType == EtherTypeVnTag ? Layer.VnTag : Layer.ETag);
         return DecodeTagged<TSink>(BinaryPrimitives.ReadUInt16BigEndian(frame[(offset + length)..]), frame, offset + length + 2, ref tcp);
     }
 }

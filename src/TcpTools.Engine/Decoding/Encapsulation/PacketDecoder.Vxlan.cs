@@ -21,8 +21,8 @@ public static partial class PacketDecoder
             return DecodeStatus.TruncatedHeader;
         }
         long vni = BinaryPrimitives.ReadUInt32BigEndian(frame[(offset + 4)..]) >> 8;
-        TSink.Layer(Layer.Udp, udp);
-        TSink.Layer(Layer.Vxlan, offset);
+        TSink.Layer(Layer.Udp);
+        TSink.Layer(Layer.Vxlan);
         if (!EnterTunnel<TSink>(ref tcp, TunnelType.Vxlan, frame, ip, udp, end, vni, idIsNetwork: true))
         {
             return DecodeStatus.NestingTooDeep;
@@ -51,7 +51,7 @@ public static partial class PacketDecoder
             return DecodeStatus.UnknownEncapsulation;
         }
         long vni = BinaryPrimitives.ReadUInt32BigEndian(frame[(offset + 4)..]) >> 8;
-        TSink.Layer(Layer.Udp, udp); // tshark 4.0 lists no layer for the GPE header itself
+        TSink.Layer(Layer.Udp); // tshark 4.0 lists no layer for the GPE header itself
         if (!EnterTunnel<TSink>(ref tcp, TunnelType.VxlanGpe, frame, ip, udp, end, vni, idIsNetwork: true))
         {
             return DecodeStatus.NestingTooDeep;
