@@ -207,8 +207,8 @@ if [[ ${VXLAN:-0} == 1 ]]; then
     TCP_PACKETS=$(tshark -r "$PARTIAL" -Y tcp -T fields -e frame.number 2>/dev/null | wc -l)
     read -r ATTEMPTS ESTABLISHED SYN_PKTS < <(
         tshark -r "$PARTIAL" -Y 'tcp.flags.syn == 1' -T fields -e tcp.flags -e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport -e tcp.seq_raw -e tcp.ack_raw 2>/dev/null | awk '
-            $1 == "0x0002" { syn++; k = $2 $3 $4 $5 $6; if (!(k in a)) { a[k]; na++ } }
-            $1 == "0x0012" { k = $2 $3 $4 $5 $7; if (!(k in e)) { e[k]; ne++ } }
+            $1 == "0x0002" { syn++; k = $2 " " $3 " " $4 " " $5 " " $6; if (!(k in a)) { a[k]; na++ } }
+            $1 == "0x0012" { k = $2 " " $3 " " $4 " " $5 " " $7; if (!(k in e)) { e[k]; ne++ } }
             END { print na + 0, ne + 0, syn + 0 }')
     RST_PKTS=$(tshark -r "$PARTIAL" -Y 'tcp.flags.reset == 1' -T fields -e frame.number 2>/dev/null | wc -l)
 else
