@@ -188,12 +188,6 @@ public class EncapsulationTests
             }
             mutated.Add((link, data));
         }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        foreach (var (link, data) in mutated)
-        {
-            PacketDecoder.TryDecode(link, data, out _);
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         foreach (var (link, data) in mutated)
         {
             DecodeStatus status = PacketDecoder.TryDecode(link, data, out DecodedTcp tcp);
@@ -205,6 +199,14 @@ public class EncapsulationTests
                 _ = InternetChecksum.VerifyTcp(data, tcp);
             }
         }
+        // Once every path has run (its first run may allocate as the runtime loads and compiles it), decoding them
+        // again allocates nothing.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var (link, data) in mutated)
+        {
+            PacketDecoder.TryDecode(link, data, out _);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         // The mutations reach both outcomes: still TCP, and skipped for a cause.
         Assert.True(statuses.GetValueOrDefault(DecodeStatus.Tcp) > 1000);
         Assert.True(statuses.Count >= 5, string.Join(", ", statuses));
