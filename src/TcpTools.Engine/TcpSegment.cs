@@ -25,10 +25,12 @@ public sealed class TcpSegment
     private TcpOptions? _options;
     private TcpTunnelList? _tunnels;
     private string? _layers;
+    private readonly FrameNumberList _fragmentFrames;
 
-    private TcpSegment(byte[] frame, in CapturedFrame meta, in DecodedTcp tcp, string? captureFile, string? interfaceName, TcpChecksumStatus checksum)
+    private TcpSegment(byte[] frame, in CapturedFrame meta, in DecodedTcp tcp, string? captureFile, string? interfaceName, TcpChecksumStatus checksum, long[]? fragmentFrames)
     {
         _frame = frame;
+        _fragmentFrames = fragmentFrames is null ? FrameNumberList.Empty : new FrameNumberList(fragmentFrames);
         _tcp = tcp;
         FrameNumber = meta.Number;
         UnixTimeNanoseconds = meta.UnixTimeNanoseconds;
@@ -40,14 +42,31 @@ public sealed class TcpSegment
         ChecksumStatus = checksum;
     }
 
-    /// <summary>Copies a decoded frame out of the capture buffer into a segment.</summary>
-    public static TcpSegment Create(in CapturedFrame meta, ReadOnlySpan<byte> frame, in DecodedTcp tcp, string? captureFile, string? interfaceName)
+    /// <summary>
+    /// Copies a decoded frame out of the capture buffer into a segment; <paramref name="fragmentFrames"/> are the
+    /// frames of the IP fragments it was reassembled from, or null.
+    /// </summary>
+    public static TcpSegment Create(in CapturedFrame meta, ReadOnlySpan<byte> frame, in DecodedTcp tcp, string? captureFile, string? interfaceName,
+        long[]? fragmentFrames = null)
     {
-        return new TcpSegment(frame.ToArray(), meta, tcp, captureFile, interfaceName, InternetChecksum.VerifyTcp(frame, tcp));
+        return new TcpSegment(frame.ToArray(), meta, tcp, captureFile, interfaceName, InternetChecksum.VerifyTcp(frame, tcp), fragmentFrames);
     }
 
-    /// <summary>1-based number of the frame in its capture (tshark's frame.number).</summary>
+    /// <summary>
+    /// 1-based number of the frame in its capture (tshark's frame.number); for a segment reassembled from IP
+    /// fragments, the frame whose fragment completed it, as tshark shows it.
+    /// </summary>
     public long FrameNumber { get; }
+
+    /// <summary>
+    /// The frames of the IP fragments the segment was reassembled from, in offset order (tshark's ip.fragment and
+    /// ipv6.fragment); empty for a segment that came whole. For a reassembled segment the frame is the datagram as
+    /// reassembled: the first fragment's link and IP headers with the whole payload.
+    /// </summary>
+    public FrameNumberList FragmentFrames => _fragmentFrames;
+
+    /// <summary>True when the segment was reassembled from IP fragments.</summary>
+    public bool IsReassembled => _fragmentFrames.Count > 0;
 
     /// <summary>Capture time, UTC (100 ns resolution; <see cref="UnixTimeNanoseconds"/> keeps full precision).</summary>
     public DateTime Timestamp => s_unixEpoch.AddTicks(UnixTimeNanoseconds / 100);

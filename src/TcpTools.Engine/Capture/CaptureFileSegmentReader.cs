@@ -19,6 +19,7 @@ public sealed class CaptureFileSegmentReader : IDisposable
     private readonly HashSet<(long Section, int Interface)> _reportedInterfaces = new();
     private long _section;
     private IReadOnlyList<CaptureInterface>? _lastInterfaces;
+    private FragmentReassembler? _fragments; // made at the first fragment
 
     private CaptureFileSegmentReader(CaptureFileReader reader, BpfFilter? filter)
     {
@@ -67,7 +68,7 @@ public sealed class CaptureFileSegmentReader : IDisposable
         if (TryReadNext(out var frame, out var data, out var tcp))
         {
             string? name = frame.InterfaceId < _reader.Interfaces.Count ? _reader.Interfaces[frame.InterfaceId].Name : null;
-            segment = TcpSegment.Create(frame, data, tcp, _reader.Path, name);
+            segment = TcpSegment.Create(frame, data, tcp, _reader.Path, name, _fragments?.FragmentFrames(data));
             return true;
         }
         segment = null;
@@ -92,16 +93,29 @@ public sealed class CaptureFileSegmentReader : IDisposable
             {
                 return true;
             }
+            if (status == DecodeStatus.Fragment)
+            {
+                status = (_fragments ??= new FragmentReassembler(stats)).Add(ref frame, ref data, ref tcp);
+                if (stats.Count(status))
+                {
+                    return true;
+                }
+            }
             if (status == DecodeStatus.UnsupportedLinkType)
             {
                 NoteUnsupportedInterface(frame);
             }
         }
+        _fragments?.Clear(); // the end of the file: what is still waiting never completes
         tcp = default;
         return false;
     }
 
-    public void Dispose() => _reader.Dispose();
+    public void Dispose()
+    {
+        _fragments?.Dispose();
+        _reader.Dispose();
+    }
 
     private void NoteUnsupportedInterface(in CapturedFrame frame)
     {

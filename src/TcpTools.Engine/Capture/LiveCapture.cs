@@ -26,6 +26,7 @@ public sealed class LiveCapture : IDisposable
     private int _next;
     private long _frameNumber;
     private bool _disposed;
+    private FragmentReassembler? _fragments; // made at the first fragment
 
     private LiveCapture(Device[] devices)
     {
@@ -154,7 +155,13 @@ public sealed class LiveCapture : IDisposable
             while (TryReadFrame(out frame, out data))
             {
                 Statistics.Frames++;
-                if (Statistics.Count(PacketDecoder.TryDecode(frame.LinkType, data, frame.OriginalLength, out tcp)))
+                var status = PacketDecoder.TryDecode(frame.LinkType, data, frame.OriginalLength, out tcp);
+                if (Statistics.Count(status))
+                {
+                    return true;
+                }
+                if (status == DecodeStatus.Fragment
+                    && Statistics.Count((_fragments ??= new FragmentReassembler(Statistics)).Add(ref frame, ref data, ref tcp)))
                 {
                     return true;
                 }
@@ -220,7 +227,7 @@ public sealed class LiveCapture : IDisposable
     {
         if (TryReadNext(out CapturedFrame frame, out ReadOnlySpan<byte> data, out DecodedTcp tcp, waitMilliseconds))
         {
-            segment = TcpSegment.Create(frame, data, tcp, null, _devices[frame.InterfaceId].Name);
+            segment = TcpSegment.Create(frame, data, tcp, null, _devices[frame.InterfaceId].Name, _fragments?.FragmentFrames(data));
             return true;
         }
         segment = null;
@@ -253,6 +260,7 @@ public sealed class LiveCapture : IDisposable
             return;
         }
         _disposed = true;
+        _fragments?.Dispose();
         foreach (var d in _devices)
         {
             d.Pcap.Close();

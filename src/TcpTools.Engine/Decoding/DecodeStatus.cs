@@ -9,7 +9,10 @@ public enum DecodeStatus
     NotIP,
     /// <summary>IP but not TCP (UDP, ICMP, ...).</summary>
     NotTcp,
-    /// <summary>An IP fragment: TCP is not decoded from fragments.</summary>
+    /// <summary>
+    /// An IP fragment. The decoder alone does not decode TCP from it: the capture readers hand it to
+    /// <see cref="FragmentReassembler"/>, which decodes the datagram once its last fragment came.
+    /// </summary>
     Fragment,
     /// <summary>The capture cut the frame inside the link, IP or TCP header (snap length).</summary>
     TruncatedHeader,

@@ -274,6 +274,11 @@ public static partial class PacketDecoder
         ushort fragment = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
         if ((fragment & 0x3FFF) != 0) // more-fragments flag or a non-zero offset
         {
+            // Where the fragment lies, for the reassembler: its IP header, length, and where its fragmentable part begins.
+            tcp.IPVersion = 4;
+            tcp.IPOffset = offset;
+            tcp.IPLength = totalLength;
+            tcp.TcpOffset = offset + headerLength;
             return DecodeStatus.Fragment;
         }
         if (ip[9] != ProtocolTcp)
@@ -345,7 +350,12 @@ public static partial class PacketDecoder
                     ushort fragment = BinaryPrimitives.ReadUInt16BigEndian(ip[(position + 2)..]);
                     if ((fragment & 0xFFF9) != 0) // offset or more-fragments; an atomic fragment (RFC 6946) is whole
                     {
-                        return DecodeStatus.Fragment;
+                        // For the reassembler: the IP header, its length, and the fragment header's offset.
+                        tcp.IPVersion = 6;
+                        tcp.IPOffset = offset;
+                        tcp.IPLength = 40 + payloadLength;
+                        tcp.TcpOffset = offset + position;
+                        return position + 8 > 40 + payloadLength ? DecodeStatus.Malformed : DecodeStatus.Fragment;
                     }
                     TSink.Layer(Layer.IPv6Fragment);
                     next = ip[position];
@@ -372,6 +382,18 @@ public static partial class PacketDecoder
         tcp.IPLength = 40 + payloadLength;
         TSink.Layer(Layer.Tcp);
         return DecodeTcpHeader(frame, offset + position, 40 + payloadLength - position, ref tcp);
+    }
+
+    /// <summary>
+    /// Decodes a reassembled datagram: <paramref name="frame"/> holds the headers in front of it as its first fragment
+    /// came, and the whole IP packet at <paramref name="ipOffset"/>; <paramref name="tcp"/> holds the decoder's state
+    /// when it reached that fragment (VLAN, tunnels, nesting), so the headers in front are not decoded again, and the
+    /// lengths they state (an outer IP or UDP length, which held one fragment) do not cut the whole packet.
+    /// </summary>
+    internal static DecodeStatus DecodeReassembled(ReadOnlySpan<byte> frame, int ipOffset, int wireLength, ref DecodedTcp tcp)
+    {
+        tcp.IPLength = Math.Max(wireLength, frame.Length);
+        return DecodeIP<NoLayers>(frame, ipOffset, tcp.IPVersion, ref tcp);
     }
 
     private static Layer ExtensionLayer(byte kind) => kind switch

@@ -174,7 +174,7 @@ internal sealed class NetworkLab : IDisposable
         Delete(Server);
     }
 
-    private static TcpState SsState(string s) => s switch
+    internal static TcpState SsState(string s) => s switch
     {
         "ESTAB" => TcpState.Established,
         "SYN-SENT" => TcpState.SynSent,
