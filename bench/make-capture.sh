@@ -24,6 +24,12 @@
 # (issue 12's tunnel benchmark: sudo VXLAN=1 bench/make-capture.sh
 # bench/data/vxlan.pcap 8000, with MIN_PACKETS=200000 MIN_CONNS=7000).
 #
+# VXLAN_MTU=1500 (with VXLAN=1) gives the vxlan device the veth's own MTU, so every
+# full-sized inner segment makes an outer packet 50 bytes too large and the sending
+# kernel fragments it (the vxlan device does not set DF): real IP fragments of a
+# tunnel (issue 12's reassembly benchmark, with SNAP=0 so the capture holds them whole).
+# SNAP (default 256) is tcpdump's -s.
+#
 # Environment knobs: CONCURRENCY, BULK, BULK_BYTES, BULK_PACE, REFUSED_FRAC,
 # GEN_TIMEOUT (seconds, default 900), MIN_PACKETS, MIN_CONNS,
 # TSHARK_CONV=1 (also count with `tshark -q -z conv,tcp`, slower),
@@ -112,12 +118,26 @@ if [[ ${VXLAN:-0} == 1 ]]; then
     ip -n "$NSS" addr add 198.18.0.2/24 dev "$VS"
     ip -n "$NSC" link set "$VC" up
     ip -n "$NSS" link set "$VS" up
-    ip -n "$NSC" link add vx42 type vxlan id 42 dstport 4789 local 198.18.0.1 remote 198.18.0.2 dev "$VC"
-    ip -n "$NSS" link add vx42 type vxlan id 42 dstport 4789 local 198.18.0.2 remote 198.18.0.1 dev "$VS"
+    # bound to the veth unless VXLAN_MTU is set: a bound device's MTU cannot exceed the veth's less the 50 bytes
+    # of VXLAN over IPv4, and an unbound one reaches the remote over the same veth by its route
+    if [[ -n ${VXLAN_MTU:-} ]]; then bind_c=() bind_s=(); else bind_c=(dev "$VC") bind_s=(dev "$VS"); fi
+    ip -n "$NSC" link add vx42 type vxlan id 42 dstport 4789 local 198.18.0.1 remote 198.18.0.2 "${bind_c[@]}"
+    ip -n "$NSS" link add vx42 type vxlan id 42 dstport 4789 local 198.18.0.2 remote 198.18.0.1 "${bind_s[@]}"
     ip -n "$NSC" addr add $CLI_IP/24 dev vx42
     ip -n "$NSS" addr add $SRV_IP/24 dev vx42
+    if [[ -n ${VXLAN_MTU:-} ]]; then
+        ip -n "$NSC" link set vx42 mtu "$VXLAN_MTU"
+        ip -n "$NSS" link set vx42 mtu "$VXLAN_MTU"
+        # no DF on the inner packets, and the inner route's MTU locked: otherwise the tunnel's path-MTU check
+        # lowers it and TCP sends smaller segments instead
+        for ns in $NSC $NSS; do nsx "$ns" sysctl -qw net.ipv4.ip_no_pmtu_disc=1; done
+    fi
     ip -n "$NSC" link set vx42 up
     ip -n "$NSS" link set vx42 up
+    if [[ -n ${VXLAN_MTU:-} ]]; then
+        ip -n "$NSC" route replace "${CLI_IP%.*}.0/24" dev vx42 src $CLI_IP mtu lock "$VXLAN_MTU"
+        ip -n "$NSS" route replace "${SRV_IP%.*}.0/24" dev vx42 src $SRV_IP mtu lock "$VXLAN_MTU"
+    fi
 else
     ip -n "$NSC" addr add $CLI_IP/24 dev "$VC"
     ip -n "$NSS" addr add $SRV_IP/24 dev "$VS"
@@ -143,7 +163,7 @@ fi
 rm -f "$PARTIAL"
 CAP_LIMIT=$((GEN_TIMEOUT + 120))
 ip netns exec "$NSC" timeout -s INT -k 10 $CAP_LIMIT \
-    tcpdump -i "$VC" -w "$PARTIAL" -s 256 -B 65536 -Z root -n 2>"$LOGDIR/tcpdump.log" &
+    tcpdump -i "$VC" -w "$PARTIAL" -s "${SNAP:-256}" -B 65536 -Z root -n 2>"$LOGDIR/tcpdump.log" &
 TCPDUMP_PID=$!
 for _ in $(seq 100); do
     grep -q "listening on" "$LOGDIR/tcpdump.log" 2>/dev/null && break
