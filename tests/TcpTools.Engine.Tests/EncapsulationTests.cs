@@ -200,13 +200,20 @@ public class EncapsulationTests
             }
         }
         // Once every path has run (its first run may allocate as the runtime loads and compiles it), decoding them
-        // again allocates nothing.
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        foreach (var (link, data) in mutated)
+        // again allocates nothing. A pass may still see a few kilobytes of the runtime's own while tiered compilation
+        // moves a method on (4,016 bytes once in a run of five, 5,536 once in CI); a per-packet allocation would show
+        // in every pass, 20,000 frames' worth, so the quietest of five passes must be zero.
+        var passes = new List<long>();
+        for (int pass = 0; pass < 5; pass++)
         {
-            PacketDecoder.TryDecode(link, data, out _);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            foreach (var (link, data) in mutated)
+            {
+                PacketDecoder.TryDecode(link, data, out _);
+            }
+            passes.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(passes.Min() == 0, $"bytes allocated by each pass: {string.Join(", ", passes)}");
         // The mutations reach both outcomes: still TCP, and skipped for a cause.
         Assert.True(statuses.GetValueOrDefault(DecodeStatus.Tcp) > 1000);
         Assert.True(statuses.Count >= 5, string.Join(", ", statuses));

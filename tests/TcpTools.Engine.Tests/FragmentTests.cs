@@ -244,10 +244,18 @@ public class FragmentTests
         }
         Pass();
         long done = stats.ReassembledDatagrams;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Pass();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(2 * done, stats.ReassembledDatagrams);
+        // The quietest of five passes must allocate nothing: a pass may see a few kilobytes of the runtime's own
+        // while tiered compilation moves a method on (EncapsulationTests says more); a per-datagram allocation shows
+        // in every pass.
+        var passes = new List<long>();
+        for (int pass = 0; pass < 5; pass++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Pass();
+            passes.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.True(passes.Min() == 0, $"bytes allocated by each pass: {string.Join(", ", passes)}");
+        Assert.Equal(6 * done, stats.ReassembledDatagrams);
     }
 
     [Fact]
