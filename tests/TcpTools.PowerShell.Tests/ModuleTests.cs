@@ -66,12 +66,14 @@ public class ModuleTests
         {
             ["Export-TcpCapture"] = "System.IO.FileInfo", // with -PassThru
             ["Get-TcpCaptureDevice"] = "TcpTools.TcpCaptureDevice",
+            ["Get-TcpConnection"] = "TcpTools.TcpSocket",
             ["Get-TcpFlow"] = "TcpTools.TcpConnectionState",
             ["Get-TcpSegment"] = "TcpTools.TcpSegment",
             ["New-TcpSegment"] = "TcpTools.TcpSegment",
             ["Send-TcpReset"] = "TcpTools.TcpSegment", // with -PassThru
             ["Send-TcpSegment"] = "TcpTools.TcpSegment",
             ["Send-TcpSyn"] = "TcpTools.TcpProbeResult,System.Boolean", // -Quiet: bool
+            ["Wait-TcpState"] = "TcpTools.TcpSocket,System.Boolean", // -Quiet: bool
             ["Invoke-TcpCommand"] = "System.Management.Automation.PSObject", // what the script block writes, deserialized
         }, declared);
     }

@@ -87,6 +87,60 @@ public static class ViewText
         };
     }
 
+    /// <summary>
+    /// A socket's timer as ss -o names it: "timewait 59s", "on 204ms/2" (retransmission, after 2 tries),
+    /// "keepalive 1h59m", "persist 1.2s"; empty without one. Takes the enum or its deserialized text.
+    /// </summary>
+    public static string SocketTimer(object? timer, object? remainingSeconds, object? retransmits)
+    {
+        string kind = LanguagePrimitives.ConvertTo<string>(timer is PSObject p ? p.BaseObject : timer) ?? "";
+        string name = kind switch
+        {
+            "Retransmit" => "on",
+            "KeepAlive" => "keepalive",
+            "TimeWait" => "timewait",
+            "ZeroWindowProbe" => "persist",
+            _ => "",
+        };
+        if (name.Length == 0 || remainingSeconds is null)
+        {
+            return "";
+        }
+        double d = Number(remainingSeconds);
+        string left = d switch
+        {
+            < 1 => Format("{0:0}ms", d * 1e3),
+            < 10 => Format("{0:0.0}s", d),
+            < 60 => Format("{0:0}s", d),
+            < 3600 => Format("{0}m{1:00}s", Math.Floor(d / 60), Math.Floor(d % 60)),
+            _ => Format("{0}h{1:00}m", Math.Floor(d / 3600), Math.Floor(d % 3600 / 60)),
+        };
+        double tries = retransmits is null ? 0 : Number(retransmits);
+        return tries > 0 ? Format("{0} {1}/{2}", name, left, tries) : name + " " + left;
+    }
+
+    /// <summary>The owner as "name(pid)", "+N" when N more processes share the socket, cut to <paramref name="width"/>.</summary>
+    public static string Process(object? name, object? pids, int width)
+    {
+        object? list = pids is PSObject p ? p.BaseObject : pids;
+        var ids = new System.Collections.Generic.List<string>();
+        if (list is System.Collections.IEnumerable many and not string)
+        {
+            foreach (object? id in many)
+            {
+                ids.Add(LanguagePrimitives.ConvertTo<string>(id) ?? "");
+            }
+        }
+        if (ids.Count == 0)
+        {
+            return "";
+        }
+        string more = ids.Count > 1 ? Format("+{0}", ids.Count - 1) : "";
+        string suffix = "(" + ids[0] + more + ")";
+        string text = LanguagePrimitives.ConvertTo<string>(name) ?? "";
+        return text.Length + suffix.Length > width ? ElideRight(text, Math.Max(1, width - suffix.Length)) + suffix : text + suffix;
+    }
+
     private static double Number(object? value) => LanguagePrimitives.ConvertTo<double>(value);
 
     private static string Pair(object client, object server) => Format("{0}/{1}", client, server);

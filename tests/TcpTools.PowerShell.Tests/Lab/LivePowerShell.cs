@@ -36,7 +36,7 @@ internal sealed class LivePowerShell : IDisposable
     /// <summary>When the pipeline ended (since start).</summary>
     public TimeSpan EndedAt { get; private set; }
 
-    /// <summary>Starts the script and waits until the cmdlet reports that its capture is open (its -Verbose line).</summary>
+    /// <summary>Starts the script and waits until the cmdlet reports that its capture is open, or its wait begun (its -Verbose line).</summary>
     public static LivePowerShell Start(string ns, string script, IDictionary<string, object?>? variables = null)
     {
         var live = new LivePowerShell(ns, script, variables ?? new Dictionary<string, object?>());
@@ -123,7 +123,8 @@ internal sealed class LivePowerShell : IDisposable
                 {
                     Verbose.Add(message);
                 }
-                if (message.StartsWith("Capturing on", StringComparison.Ordinal))
+                // Live capture says "Capturing on …" once its capture is open, Wait-TcpState "Waiting up to …" before its first read.
+                if (message.StartsWith("Capturing on", StringComparison.Ordinal) || message.StartsWith("Waiting up to", StringComparison.Ordinal))
                 {
                     _capturing.Set();
                 }

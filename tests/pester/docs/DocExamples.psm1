@@ -120,7 +120,7 @@ function Test-DocExampleLive {
     # time the runner gives them, and their output is compared by shape.
     param([Parameter(Mandatory)] $Example)
     # Anything that may send a packet counts: such examples only ever run inside the lab (Invoke-DocExamples.ps1).
-    $Example.Code -match '-Interface\b|Get-TcpCaptureDevice|Send-Tcp|New-TcpSegment|Invoke-TcpCommand|Invoke-Command|PSSession|HostName|BeListening|-Watch\b|\bssh\b'
+    $Example.Code -match '-Interface\b|Get-TcpConnection|Wait-TcpState|Get-TcpCaptureDevice|Send-Tcp|New-TcpSegment|Invoke-TcpCommand|Invoke-Command|PSSession|HostName|BeListening|-Watch\b|\bssh\b'
 }
 
 function ConvertTo-DocLine {

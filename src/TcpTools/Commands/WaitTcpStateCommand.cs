@@ -1,0 +1,246 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+using System.Threading;
+using TcpTools.Engine.Probing;
+using TcpTools.Engine.Sockets;
+
+namespace TcpTools.Commands;
+
+/// <summary>
+/// Wait-TcpState: blocks until this host's sockets that match the filters reach a state (-State: one of them is in
+/// one of these), or leave one (-NotState: none of them is in any of these), and writes them; on timeout, a
+/// non-terminating error naming the states they were in. With -Quiet, $true or $false: the Pester primitive.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Wait, "TcpState")]
+[OutputType(typeof(TcpSocket), typeof(bool))]
+public sealed class WaitTcpStateCommand : PSCmdlet, IDisposable
+{
+    private const int SocketsNamedInError = 10;
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Return once a matching socket is in one of these states.</summary>
+    [Parameter(Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public TcpState[]? State { get; set; }
+
+    /// <summary>Return once no matching socket is in any of these states (at once when none matches at all).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public TcpState[]? NotState { get; set; }
+
+    /// <summary>Only sockets with this port on either side (local or remote).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ServicePort]
+    [ArgumentCompleter(typeof(ServicePortCompleter))]
+    public ushort[]? Port { get; set; }
+
+    /// <summary>Only sockets of connections to this server: host:port (or a host for any port), on either side; a listener on 0.0.0.0 or :: with that port counts.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Server { get; set; }
+
+    /// <summary>Only sockets of connections from this client: host:port, or a host for any of its ports.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Client { get; set; }
+
+    /// <summary>Only sockets on one of these local ports.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ServicePort]
+    [ArgumentCompleter(typeof(ServicePortCompleter))]
+    public ushort[]? LocalPort { get; set; }
+
+    /// <summary>Only sockets whose peer's port is one of these.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ServicePort]
+    [ArgumentCompleter(typeof(ServicePortCompleter))]
+    public ushort[]? RemotePort { get; set; }
+
+    /// <summary>Only sockets held by one of these processes.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public int[]? OwningProcess { get; set; }
+
+    /// <summary>How long to wait, in seconds or as a TimeSpan (default 30; 0 checks once).</summary>
+    [Parameter]
+    [SecondsToTimeSpan]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Write $true when the state was reached and $false on timeout, instead of sockets and an error.</summary>
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        if (State is null && NotState is null)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give -State (wait for a state), -NotState (wait for one to go) or both."), "NoStateGiven", ErrorCategory.InvalidArgument, null));
+        }
+        if (Timeout < TimeSpan.Zero)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Timeout), "-Timeout cannot be negative."), "NegativeTimeout", ErrorCategory.InvalidArgument, Timeout));
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (!TryEndpoints(Server, nameof(Server), out var servers) || !TryEndpoints(Client, nameof(Client), out var clients))
+        {
+            return;
+        }
+        var waiter = new TcpStateWaiter(new TcpSocketQuery
+        {
+            Ports = Port,
+            LocalPorts = LocalPort,
+            RemotePorts = RemotePort,
+            Servers = servers,
+            Clients = clients,
+            OwningProcesses = OwningProcess,
+        })
+        {
+            States = State,
+            NotStates = NotState,
+        };
+        WriteVerbose($"Waiting up to {Timeout.TotalSeconds:0.###} s for {Condition()}{Filters()}.");
+        TcpWaitResult result;
+        try
+        {
+            result = waiter.Wait(Timeout, _stopping.Token);
+        }
+        catch (Exception e) when (e is System.Net.NetworkInformation.NetworkInformationException or PlatformNotSupportedException or System.IO.IOException or UnauthorizedAccessException)
+        {
+            WriteError(new ErrorRecord(e, "SocketTableUnreadable", ErrorCategory.ReadError, null));
+            return;
+        }
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+        WriteVerbose($"{(result.Satisfied ? "Reached" : "Not reached")} after {result.Elapsed.TotalSeconds:0.000} s, {result.Polls} reads of {result.Source}.");
+        if (Quiet)
+        {
+            WriteObject(result.Satisfied);
+            return;
+        }
+        if (result.Satisfied)
+        {
+            WriteObject(result.Sockets, enumerateCollection: true);
+            return;
+        }
+        string message = $"Timed out after {Timeout.TotalSeconds:0.###} s waiting for {Condition()}{Filters()}: {Then(result.Sockets)}";
+        WriteError(new ErrorRecord(new TimeoutException(message), "WaitTcpStateTimeout", ErrorCategory.OperationTimeout, result.Sockets.ToArray())
+        {
+            ErrorDetails = new ErrorDetails(message) { RecommendedAction = "The error's TargetObject holds the matching sockets as they were; raise -Timeout if the state is only slow to come." },
+        });
+    }
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>PowerShell disposes cmdlets that implement IDisposable, also when the pipeline fails or stops.</summary>
+    public void Dispose() => _stopping.Dispose();
+
+    private string Condition()
+    {
+        var parts = new List<string>();
+        if (State is not null)
+        {
+            parts.Add($"a socket in {string.Join(" or ", State)}");
+        }
+        if (NotState is not null)
+        {
+            parts.Add($"no socket in {string.Join(" or ", NotState)}");
+        }
+        return string.Join(" and ", parts);
+    }
+
+    private string Filters()
+    {
+        var parts = new List<string>();
+        foreach (var (name, value) in new (string, object?)[] { ("-Port", Port), ("-Server", Server), ("-Client", Client), ("-LocalPort", LocalPort), ("-RemotePort", RemotePort), ("-OwningProcess", OwningProcess) })
+        {
+            if (value is System.Collections.IEnumerable list)
+            {
+                parts.Add($"{name} {string.Join(",", list.Cast<object>())}");
+            }
+        }
+        return parts.Count == 0 ? " (every socket)" : $" ({string.Join(" ", parts)})";
+    }
+
+    private static string Then(IReadOnlyList<TcpSocket> sockets)
+    {
+        if (sockets.Count == 0)
+        {
+            return "no socket matched.";
+        }
+        string named = string.Join("; ", sockets.Take(SocketsNamedInError).Select(s => $"{s.Local} > {s.Remote} {s.State}"));
+        string more = sockets.Count > SocketsNamedInError ? $"; and {sockets.Count - SocketsNamedInError} more" : "";
+        if (sockets.Count == 1)
+        {
+            return $"1 matching socket was then {sockets[0].State}: {named}.";
+        }
+        var byState = sockets.GroupBy(s => s.State).Select(g => $"{g.Count()} {g.Key}");
+        return $"{sockets.Count} matching sockets were then {string.Join(", ", byState)}: {named}{more}.";
+    }
+
+    /// <summary>host:port or host; a name is resolved here (every address it has). Each bad one is its own error.</summary>
+    private bool TryEndpoints(string[]? texts, string parameter, out List<TcpEndpointFilter>? filters)
+    {
+        filters = null;
+        if (texts is null)
+        {
+            return true;
+        }
+        filters = new List<TcpEndpointFilter>();
+        foreach (string text in texts)
+        {
+            string? error;
+            if (!ProbeTargets.TryParse(text, out string host, out List<ushort> ports, out error))
+            {
+                Bad(text, parameter, error!);
+                continue;
+            }
+            IPAddress[] addresses;
+            if (IPAddress.TryParse(host, out IPAddress? literal))
+            {
+                addresses = new[] { literal };
+            }
+            else
+            {
+                try
+                {
+                    addresses = Dns.GetHostAddresses(host);
+                }
+                catch (System.Net.Sockets.SocketException e)
+                {
+                    Bad(text, parameter, $"'{host}' does not resolve: {e.Message}");
+                    continue;
+                }
+            }
+            foreach (IPAddress address in addresses)
+            {
+                var network = new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+                if (ports.Count == 0)
+                {
+                    filters.Add(new TcpEndpointFilter(network, null));
+                }
+                foreach (ushort port in ports)
+                {
+                    filters.Add(new TcpEndpointFilter(network, port));
+                }
+            }
+        }
+        return filters.Count > 0;
+    }
+
+    private void Bad(string text, string parameter, string error) =>
+        WriteError(new ErrorRecord(new ArgumentException(error, parameter), "InvalidEndpoint", ErrorCategory.InvalidArgument, text)
+        {
+            ErrorDetails = new ErrorDetails(error),
+        });
+}
