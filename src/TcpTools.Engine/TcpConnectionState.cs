@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using TcpTools.Engine.Decoding;
+using TcpTools.Engine.Sockets;
 using TcpTools.Engine.Tracking;
 
 namespace TcpTools;
@@ -27,10 +28,13 @@ public sealed class TcpConnectionState
     private string? _communityId;
     // Null for a connection without anomalies (most): one reference is all they cost.
     private readonly AnomalyData? _anomalies;
+    // Null unless a live capture found this host's processes behind the connection.
+    private readonly FlowOwners? _owners;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per segment or per flow: optimized at first call (see TcpTracker.Process)
-    private TcpConnectionState(in FlowRecord flow, AddressTextCache addressText, string history, ZeekConnState connState, TcpCloseReason closeReason, TimeSpan msl, in AnomalyRecord anomalies, TcpTunnelList tunnels)
+    private TcpConnectionState(in FlowRecord flow, AddressTextCache addressText, string history, ZeekConnState connState, TcpCloseReason closeReason, TimeSpan msl, in AnomalyRecord anomalies, TcpTunnelList tunnels, FlowOwners? owners)
     {
+        _owners = owners;
         Tunnels = tunnels;
         FlowKey key = flow.Key;
         IPVersion = key.IPVersion;
@@ -83,11 +87,11 @@ public sealed class TcpConnectionState
         Id = ComputeId(key, flow.FirstNs);
     }
 
-    internal static TcpConnectionState Create(FlowTable table, int slot, AddressTextCache addressText, TcpCloseReason closeReason, TimeSpan msl)
+    internal static TcpConnectionState Create(FlowTable table, int slot, AddressTextCache addressText, TcpCloseReason closeReason, TimeSpan msl, FlowOwners? owners = null)
     {
         ref FlowRecord flow = ref table[slot];
         string history = ZeekModel.History(table, slot);
-        return new TcpConnectionState(flow, addressText, history, ZeekModel.ConnState(ref flow, history), closeReason, msl, table.Anomalies(slot), table.Tunnels(slot));
+        return new TcpConnectionState(flow, addressText, history, ZeekModel.ConnState(ref flow, history), closeReason, msl, table.Anomalies(slot), table.Tunnels(slot), owners);
     }
 
     /// <summary>
@@ -271,6 +275,24 @@ public sealed class TcpConnectionState
 
     /// <summary>How many segments showed each kind, by name (<c>$flow.AnomalyCounts.RstOutsideWindow</c>); empty when there were none.</summary>
     public TcpAnomalyCounts AnomalyCounts => _anomalies?.ByName ?? TcpAnomalyCounts.None;
+
+    /// <summary>Live capture: the PID of this host's process that holds the client's socket (null when the client is another host's, or was not found).</summary>
+    public int? ClientOwningProcess => _owners?.ClientPid;
+
+    /// <summary>Live capture: the name of the process behind <see cref="ClientOwningProcess"/>.</summary>
+    public string? ClientProcessName => _owners?.ClientName;
+
+    /// <summary>Live capture: the PID of this host's process that holds the server's socket (for a connection not yet accepted, the listener's).</summary>
+    public int? ServerOwningProcess => _owners?.ServerPid;
+
+    /// <summary>Live capture: the name of the process behind <see cref="ServerOwningProcess"/>.</summary>
+    public string? ServerProcessName => _owners?.ServerName;
+
+    /// <summary>This host's process in the connection, as Get-TcpConnection names it: the client's, else the server's.</summary>
+    public int? OwningProcess => _owners?.ClientPid ?? _owners?.ServerPid;
+
+    /// <summary>The name of <see cref="OwningProcess"/>.</summary>
+    public string? ProcessName => _owners is null ? null : _owners.ClientPid is not null ? _owners.ClientName : _owners.ServerName;
 
     public override string ToString() => $"{Client} > {Server} {State} {History}";
 

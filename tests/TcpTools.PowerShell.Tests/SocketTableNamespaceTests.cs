@@ -269,6 +269,63 @@ public sealed class SocketTableNamespaceTests
         }
     }
 
+    /// <summary>
+    /// Wire flows with their process: live Get-TcpFlow on each host's veth while a python3 client (in the client's
+    /// namespace) makes three connections to a python3 server (in the server's): each host's capture names its own
+    /// process, on its own side, and none for the other host's.
+    /// </summary>
+    [NamespaceTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LiveFlowsCarryTheProcessesOfThisHost(bool ipv6)
+    {
+        using var lab = new NetworkLab();
+        int port = ipv6 ? 23001 : 13001;
+        IPAddress server = NetworkLab.Address(client: false, ipv6);
+        string family = ipv6 ? "socket.AF_INET6" : "socket.AF_INET";
+        using var serverProcess = Process.Start(new ProcessStartInfo("ip", new[] { "netns", "exec", lab.Server, "python3", "-c",
+            $"import socket,time\nl=socket.socket({family}); l.bind(('{server}', {port})); l.listen(8)\nprint('ready', flush=True)\nl.settimeout(20)\nfor _ in range(3):\n  c,_=l.accept(); c.recv(100); c.recv(100); c.close()\ntime.sleep(1)" })
+        { RedirectStandardOutput = true })!;
+        try
+        {
+            Assert.Equal("ready", serverProcess.StandardOutput.ReadLine());
+            using var onServer = LivePowerShell.Start(lab.Server, $"Get-TcpFlow -Interface {lab.ServerVeth} -Duration 8 -Verbose");
+            using var onClient = LivePowerShell.Start(lab.Client, $"Get-TcpFlow -Interface {lab.ClientVeth} -Duration 8 -Verbose");
+            using var clientProcess = Process.Start(new ProcessStartInfo("ip", new[] { "netns", "exec", lab.Client, "python3", "-c",
+                $"import socket,time\nfor _ in range(3):\n  c=socket.create_connection(('{server}', {port})); c.send(b'x'*10); time.sleep(0.5); c.close(); time.sleep(0.2)" }))!;
+            Assert.True(clientProcess.WaitForExit(15_000));
+            Assert.True(onServer.Wait(TimeSpan.FromSeconds(20)) && onClient.Wait(TimeSpan.FromSeconds(20)));
+            onServer.AssertNoErrors();
+            onClient.AssertNoErrors();
+            var serverSide = onServer.Items<TcpConnectionState>().Select(i => i.Item).Where(f => f.ServerPort == port).ToList();
+            var clientSide = onClient.Items<TcpConnectionState>().Select(i => i.Item).Where(f => f.ServerPort == port).ToList();
+            Assert.Equal(3, serverSide.Count);
+            Assert.Equal(3, clientSide.Count);
+            Assert.All(serverSide, f =>
+            {
+                Assert.Equal(serverProcess.Id, f.ServerOwningProcess);
+                Assert.Equal("python3", f.ServerProcessName);
+                Assert.Null(f.ClientOwningProcess); // the client is the other host
+                Assert.Equal(serverProcess.Id, f.OwningProcess);
+            });
+            Assert.All(clientSide, f =>
+            {
+                Assert.Equal(clientProcess.Id, f.ClientOwningProcess);
+                Assert.Equal("python3", f.ClientProcessName);
+                Assert.Null(f.ServerOwningProcess);
+                Assert.Equal("python3", f.ProcessName);
+            });
+            Assert.Contains(onServer.Verbose, v => v.StartsWith("Owners: ", StringComparison.Ordinal) && v.Contains("3 with a process of this host", StringComparison.Ordinal));
+        }
+        finally
+        {
+            if (!serverProcess.HasExited)
+            {
+                serverProcess.Kill();
+            }
+        }
+    }
+
     private static T InNamespace<T>(string ns, Func<T> read)
     {
         T result = default!;

@@ -28,4 +28,9 @@ internal static unsafe class LibC
 
     [DllImport("libc", SetLastError = true)]
     public static extern byte* if_indextoname(uint index, byte* name);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int setns(int fd, int nstype);
+
+    public const int CloneNewNet = 0x40000000;
 }

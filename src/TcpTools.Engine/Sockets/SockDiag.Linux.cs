@@ -89,17 +89,52 @@ internal static unsafe class SockDiag
     /// Dumps the TCP sockets of one family into <paramref name="into"/>. Returns 0, or the errno that stopped it
     /// (socket creation refused: no sock_diag in this kernel, or a sandbox; the caller falls back to /proc).
     /// </summary>
-    public static int Dump(byte family, uint states, bool info, List<SocketEntry> into)
+    public static int Dump(byte family, uint states, bool info, List<SocketEntry> into) => Query(family, states, info, into, null);
+
+    /// <summary>
+    /// The one socket with this local and remote endpoint (inet_diag's exact lookup, no dump): the connection's, or,
+    /// when there is none, the listener on the local port (the kernel's lookup falls back to it as a SYN's would).
+    /// Returns 0 and adds it, or the errno (ENOENT: no such socket).
+    /// </summary>
+    public static int Lookup(int fd, IPAddressValue local, ushort localPort, IPAddressValue remote, ushort remotePort, List<SocketEntry> into)
+    {
+        byte family = local.Version == 6 ? FamilyIPv6 : FamilyIPv4;
+        return Query(fd, family, uint.MaxValue, false, into, (local, localPort, remote, remotePort));
+    }
+
+    /// <summary>A sock_diag socket for many lookups (in the calling thread's namespace), or -1 with the errno.</summary>
+    public static int Open(out int errno)
     {
         int fd = LibC.socket(AfNetlink, SockRaw | SockCloexec, NetlinkSockDiag);
+        errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return fd;
+    }
+
+    public static void Close(int fd) => _ = LibC.close(fd);
+
+    private static int Query(byte family, uint states, bool info, List<SocketEntry> into, (IPAddressValue Local, ushort LocalPort, IPAddressValue Remote, ushort RemotePort)? id)
+    {
+        int fd = Open(out int errno);
         if (fd < 0)
         {
-            return Marshal.GetLastPInvokeError();
+            return errno;
         }
+        try
+        {
+            return Query(fd, family, states, info, into, id);
+        }
+        finally
+        {
+            Close(fd); // nothing to do about a failed close of a socket we only read from
+        }
+    }
+
+    private static int Query(int fd, byte family, uint states, bool info, List<SocketEntry> into, (IPAddressValue Local, ushort LocalPort, IPAddressValue Remote, ushort RemotePort)? id)
+    {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferLength);
         try
         {
-            int error = SendRequest(fd, family, states, info);
+            int error = SendRequest(fd, family, states, info, id);
             if (error != 0)
             {
                 return error;
@@ -122,7 +157,13 @@ internal static unsafe class SockDiag
                     {
                         return 0;
                     }
-                    switch (ParseBatch(new ReadOnlySpan<byte>(p, (int)n), into, out int batchError))
+                    var result = ParseBatch(new ReadOnlySpan<byte>(p, (int)n), into, out int batchError);
+                    if (id is not null)
+                    {
+                        // An exact lookup is answered by one message (or an error), with no NLMSG_DONE after it.
+                        return result == BatchResult.Error ? batchError : 0;
+                    }
+                    switch (result)
                     {
                         case BatchResult.Done:
                             return 0;
@@ -135,11 +176,10 @@ internal static unsafe class SockDiag
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            _ = LibC.close(fd); // nothing to do about a failed close of a socket we only read from
         }
     }
 
-    private static int SendRequest(int fd, byte family, uint states, bool info)
+    private static int SendRequest(int fd, byte family, uint states, bool info, (IPAddressValue Local, ushort LocalPort, IPAddressValue Remote, ushort RemotePort)? id)
     {
         byte* request = stackalloc byte[RequestLength];
         new Span<byte>(request, RequestLength).Clear();
@@ -147,13 +187,23 @@ internal static unsafe class SockDiag
         // struct nlmsghdr, native order.
         MemoryMarshal.Write(r, (uint)RequestLength);
         MemoryMarshal.Write(r[4..], SockDiagByFamily);
-        MemoryMarshal.Write(r[6..], (ushort)(NlmFRequest | NlmFDump));
+        MemoryMarshal.Write(r[6..], id is null ? (ushort)(NlmFRequest | NlmFDump) : NlmFRequest);
         MemoryMarshal.Write(r[8..], 1u); // sequence
         // struct inet_diag_req_v2: family, protocol, extensions wanted, pad, states; the socket id is unused in a dump.
         r[16] = family;
         r[17] = IpProtoTcp;
         r[18] = info ? (byte)((1 << (InetDiagInfo - 1)) | (1 << (InetDiagCong - 1))) : (byte)0;
         MemoryMarshal.Write(r[20..], states);
+        if (id is { } e)
+        {
+            // struct inet_diag_sockid: ports and addresses in network order; no interface; no cookie (INET_DIAG_NOCOOKIE).
+            BinaryPrimitives.WriteUInt16BigEndian(r[24..], e.LocalPort);
+            BinaryPrimitives.WriteUInt16BigEndian(r[26..], e.RemotePort);
+            e.Local.WriteBytes(r[28..]);
+            e.Remote.WriteBytes(r[44..]);
+            MemoryMarshal.Write(r[64..], uint.MaxValue);
+            MemoryMarshal.Write(r[68..], uint.MaxValue);
+        }
         byte* address = stackalloc byte[12]; // struct sockaddr_nl: the kernel (pid 0)
         new Span<byte>(address, 12).Clear();
         *(ushort*)address = AfNetlink;

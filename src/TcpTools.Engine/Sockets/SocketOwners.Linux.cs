@@ -16,15 +16,82 @@ internal static unsafe class SocketOwners
     private const int LinkCapacity = 64;
     private static ReadOnlySpan<byte> SocketPrefix => "socket:["u8;
 
-    /// <summary>The processes (ascending PID) that hold each of the wanted inodes.</summary>
-    public static Dictionary<ulong, List<int>> Scan(HashSet<ulong> wanted, string procRoot, out int deniedProcesses)
+    /// <summary>The processes (ascending PID) that hold each of the wanted inodes (every socket's, when null).</summary>
+    public static Dictionary<ulong, List<int>> Scan(HashSet<ulong>? wanted, string procRoot, out int deniedProcesses)
     {
         var owners = new Dictionary<ulong, List<int>>();
         deniedProcesses = 0;
-        if (wanted.Count == 0)
+        if (wanted is { Count: 0 })
         {
             return owners;
         }
+        var pids = Pids(procRoot);
+        pids.Sort();
+        foreach (int pid in pids)
+        {
+            switch (ScanProcess(procRoot, pid, inode =>
+            {
+                if (wanted is null || wanted.Contains(inode))
+                {
+                    if (!owners.TryGetValue(inode, out var list))
+                    {
+                        owners[inode] = list = new List<int>(1);
+                    }
+                    if (list.Count == 0 || list[^1] != pid)
+                    {
+                        list.Add(pid);
+                    }
+                }
+                return false;
+            }))
+            {
+                case ScanResult.Denied:
+                    deniedProcesses++;
+                    break;
+            }
+        }
+        return owners;
+    }
+
+    /// <summary>
+    /// The process that holds one socket, looking at the newest processes first (a connection's client is often a
+    /// process just started: curl, a script) and stopping when it is found; every socket seen on the way goes into
+    /// <paramref name="cache"/>. At most <paramref name="maxProcesses"/> processes are read; <paramref name="complete"/>
+    /// says whether that was all of them.
+    /// </summary>
+    public static int? FindOwner(ulong inode, string procRoot, Dictionary<ulong, int> cache, int maxProcesses, out bool complete)
+    {
+        var pids = Pids(procRoot);
+        pids.Sort();
+        int? found = null;
+        int read = 0;
+        for (int i = pids.Count - 1; i >= 0 && found is null && read < maxProcesses; i--, read++)
+        {
+            int pid = pids[i];
+            ScanProcess(procRoot, pid, seen =>
+            {
+                cache.TryAdd(seen, pid);
+                if (seen == inode)
+                {
+                    found = pid;
+                    return true;
+                }
+                return false;
+            });
+        }
+        complete = found is null && read >= pids.Count;
+        return found;
+    }
+
+    private enum ScanResult
+    {
+        Read,
+        Denied,
+        Gone,
+    }
+
+    private static List<int> Pids(string procRoot)
+    {
         var pids = new List<int>();
         try
         {
@@ -38,45 +105,38 @@ internal static unsafe class SocketOwners
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return owners;
+            pids.Clear();
         }
-        pids.Sort();
-        var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false };
-        foreach (int pid in pids)
+        return pids;
+    }
+
+    private static readonly EnumerationOptions s_options = new() { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false };
+
+    /// <summary>Hands every socket inode the process holds to <paramref name="seen"/> until it returns true.</summary>
+    private static ScanResult ScanProcess(string procRoot, int pid, Func<ulong, bool> seen)
+    {
+        try
         {
-            string fdDir = $"{procRoot}/{pid}/fd";
-            try
+            // The transform reads the link into a stack buffer: no string per descriptor.
+            var inodes = new FileSystemEnumerable<ulong>($"{procRoot}/{pid}/fd", (ref FileSystemEntry entry) => SocketInode(entry.Directory, entry.FileName), s_options);
+            foreach (ulong inode in inodes)
             {
-                // The transform reads the link into a stack buffer: no string per descriptor.
-                var inodes = new FileSystemEnumerable<ulong>(fdDir, (ref FileSystemEntry entry) => SocketInode(entry.Directory, entry.FileName), options)
+                if (inode != 0 && seen(inode))
                 {
-                    ShouldIncludePredicate = (ref FileSystemEntry entry) => true,
-                };
-                foreach (ulong inode in inodes)
-                {
-                    if (inode != 0 && wanted.Contains(inode))
-                    {
-                        if (!owners.TryGetValue(inode, out var list))
-                        {
-                            owners[inode] = list = new List<int>(1);
-                        }
-                        if (list.Count == 0 || list[^1] != pid)
-                        {
-                            list.Add(pid);
-                        }
-                    }
+                    break;
                 }
             }
-            catch (UnauthorizedAccessException)
-            {
-                deniedProcesses++;
-            }
-            catch (Exception e) when (e is IOException)
-            {
-                // Exited during the scan (DirectoryNotFound is an IOException), or a kernel thread's odd fd dir.
-            }
+            return ScanResult.Read;
         }
-        return owners;
+        catch (UnauthorizedAccessException)
+        {
+            return ScanResult.Denied;
+        }
+        catch (Exception e) when (e is IOException)
+        {
+            // Exited during the scan (DirectoryNotFound is an IOException), or a kernel thread's odd fd dir.
+            return ScanResult.Gone;
+        }
     }
 
     /// <summary>The process's name as ps shows it (/proc/PID/comm), or null when it has gone.</summary>

@@ -272,6 +272,7 @@ public sealed class TcpTracker
         var key = FlowKey.FromSource(tcp);
         int slot = _table.Insert(fromClient ? key : key.Reversed);
         ref FlowRecord flow = ref _table[slot];
+        Options.Owners?.Enqueue(flow.Key); // live: a queue on another thread looks the owners up
         flow.FirstNs = timeNs;
         flow.LastNs = timeNs;
         if (tcp.TunnelDepth != 0)
@@ -427,6 +428,7 @@ public sealed class TcpTracker
             Output.Enqueue(Snapshot(slot, reason));
         }
         Statistics.FlowsCompleted++;
+        Options.Owners?.Forget(flow.Key);
         _table.Remove(slot);
     }
 
@@ -445,7 +447,8 @@ public sealed class TcpTracker
         return closed && ((flow.Client.Rfc.Marks | flow.Server.Rfc.Marks) & RfcMarks.SentFin) != 0 ? TcpCloseReason.Fin : TcpCloseReason.Open;
     }
 
-    private TcpConnectionState Snapshot(int slot, TcpCloseReason reason) => TcpConnectionState.Create(_table, slot, _addressText, reason, Options.Msl);
+    private TcpConnectionState Snapshot(int slot, TcpCloseReason reason) =>
+        TcpConnectionState.Create(_table, slot, _addressText, reason, Options.Msl, Options.Owners?.Find(_table[slot].Key));
 
     /// <summary>
     /// Visits a few slots per segment and finishes flows whose time is up: expiry in amortised O(1). It reads the
@@ -530,6 +533,7 @@ public sealed class TcpTracker
             Output.Enqueue(Snapshot(victim, TcpCloseReason.Evicted));
             Statistics.FlowsEvicted++;
         }
+        Options.Owners?.Forget(_table[victim].Key);
         _table.Remove(victim);
     }
 }

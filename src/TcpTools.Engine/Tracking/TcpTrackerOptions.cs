@@ -30,4 +30,7 @@ public sealed class TcpTrackerOptions
 
     /// <summary>Also emit a snapshot every time a flow's connection state changes (live -Watch).</summary>
     public bool EmitStateChanges { get; init; }
+
+    /// <summary>Finds this host's processes behind new flows (live capture); null: no owners.</summary>
+    public Sockets.FlowOwnerResolver? Owners { get; init; }
 }

@@ -194,7 +194,16 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
         _filter?.Dispose();
         _filter = null;
         _stopping.Dispose();
+        DisposeMore();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>How long libpcap may hold packets on a quiet link (ms); Get-TcpFlow shortens it to find owners in time.</summary>
+    protected virtual int LiveReadTimeout => LiveCaptureOptions.DefaultReadTimeout;
+
+    /// <summary>What a derived command holds beyond the base's (Get-TcpFlow's owner lookup).</summary>
+    protected virtual void DisposeMore()
+    {
     }
 
     /// <summary>Reads every segment of one open file; faults are handled by the caller.</summary>
@@ -224,6 +233,7 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
                 Promiscuous = Promiscuous,
                 SnapLength = SnapLength,
                 BufferSize = BufferSize,
+                ReadTimeout = LiveReadTimeout,
             });
         }
         catch (CaptureDeviceException e)
