@@ -16,6 +16,10 @@ ROOT=$(dirname "$HERE")
 FILE=$(realpath "${1:-$HERE/data/bench.pcap}")
 RATES=${2:-"200000 400000 600000 800000 1000000 1200000 top"}
 SECONDS_PER_RATE=${SECONDS_PER_RATE:-5}
+# Issue 13: FLOW_ARGS is added to Get-TcpFlow (-NoOwner to measure without the owner lookup); LOCAL=1 gives namespace
+# B the capture's addresses, so every replayed connection is one of B's own and is looked up in its socket table.
+FLOW_ARGS=${FLOW_ARGS:-}
+LOCAL=${LOCAL:-0}
 TCPTOOLS="$ROOT/out/host/tcptools"
 [[ $EUID -eq 0 ]] || { echo "live.sh: must run as root" >&2; exit 1; }
 for t in ip tcpreplay tcpdump; do command -v $t >/dev/null || { echo "live.sh: missing $t (apt-get install -y tcpreplay tcpdump iproute2)" >&2; exit 1; }; done
@@ -28,6 +32,11 @@ ip netns add $A; ip netns add $B
 ip link add $VA netns $A type veth peer name $VB netns $B
 for ns in $A $B; do ip -n $ns link set lo up; done
 ip -n $A link set $VA up; ip -n $B link set $VB up
+if [[ $LOCAL == 1 ]]; then
+    for a in $(tshark -r "$FILE" -c 20000 -T fields -e ip.src -e ip.dst 2>/dev/null | tr '\t' '\n' | sort -u); do
+        ip -n $B addr add "$a/32" dev $VB
+    done
+fi
 ip netns exec $A ethtool -K $VA tso off gso off gro off >/dev/null 2>&1 || true
 ip netns exec $B ethtool -K $VB tso off gso off gro off >/dev/null 2>&1 || true
 
@@ -60,7 +69,7 @@ for rate in $RATES; do
 
     # tcptools: Get-TcpFlow tracking every connection live, same buffer, for the replay plus margins.
     out=$(mktemp)
-    ip netns exec $B timeout 300 /usr/bin/time -f "cpu %U %S" "$TCPTOOLS" -Command "Get-TcpFlow -Interface $VB -Duration $((SECONDS_PER_RATE * 2 + 6)) -Verbose | Out-Null" >"$out" 2>&1 &
+    ip netns exec $B timeout 300 /usr/bin/time -f "cpu %U %S" "$TCPTOOLS" -Command "Get-TcpFlow -Interface $VB -Duration $((SECONDS_PER_RATE * 2 + 6)) $FLOW_ARGS -Verbose | Out-Null" >"$out" 2>&1 &
     tt=$!
     for _ in $(seq 100); do grep -q "Capturing on" "$out" && break; sleep 0.1; done
     read -r sent_tt pps_tt <<<"$(replay "$rate")"
