@@ -39,6 +39,8 @@ def hold(port, n, ready_w):
     os._exit(0)
 
 
+tw_port = 5900
+tw_listener = listen(tw_port)  # before any connection takes an ephemeral port
 workers = []
 left = a.established
 port = 5001
@@ -53,10 +55,6 @@ while left > 0:
     port += 1
 for _ in workers:
     os.read(ready_r, 1)
-
-tw_port = 5900
-tw_listener = listen(tw_port)
-
 
 def serve_time_wait():
     while time.monotonic() < stop:

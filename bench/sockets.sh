@@ -17,7 +17,7 @@ cleanup() {
 trap cleanup EXIT
 ip netns add "$NS"
 ip -n "$NS" link set lo up
-ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_max_tw_buckets=262144
+ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="10000 65535" net.ipv4.tcp_max_tw_buckets=262144
 fifo=$(mktemp -u); mkfifo "$fifo"
 exec 3<> "$fifo"   # the holder's stdin: it stops when this script closes it (or after 900 s)
 ip netns exec "$NS" python3 bench/sockets.py --established "$EST" --timewait "$TW" --seconds 900 <&3 > "$fifo.out" &
