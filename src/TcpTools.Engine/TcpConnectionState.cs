@@ -156,6 +156,10 @@ public sealed class TcpConnectionState
     /// <summary>The client endpoint as an <see cref="System.Net.IPEndPoint"/>, for code that sends to it.</summary>
     internal System.Net.IPEndPoint ClientEndPoint => new(_client.ToIPAddress(), ClientPort);
 
+    internal IPAddressValue ClientValue => _client;
+
+    internal IPAddressValue ServerValue => _server;
+
     /// <summary>The server endpoint as an <see cref="System.Net.IPEndPoint"/>.</summary>
     internal System.Net.IPEndPoint ServerEndPoint => new(_server.ToIPAddress(), ServerPort);
 

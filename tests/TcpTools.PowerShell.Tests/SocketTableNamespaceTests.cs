@@ -270,6 +270,48 @@ public sealed class SocketTableNamespaceTests
     }
 
     /// <summary>
+    /// Wait-TcpState -Interface: the condition on what a live capture sees. The server's capture must report the server
+    /// in CLOSE_WAIT within 100 ms of the client's FIN (measured from the shutdown), and a port without traffic times
+    /// out with an error that says the capture saw nothing.
+    /// </summary>
+    [NamespaceTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WaitTcpStateOnTheWire(bool ipv6)
+    {
+        using var lab = new NetworkLab();
+        int port = ipv6 ? 24001 : 14001;
+        IPAddress server = NetworkLab.Address(client: false, ipv6);
+        var listener = lab.Listen(lab.Server, ipv6, port);
+        using (var live = LivePowerShell.Start(lab.Server, $"Wait-TcpState -Interface {lab.ServerVeth} -Port {port} -State CloseWait -Timeout 20 -Verbose"))
+        {
+            var client = lab.Socket(lab.Client, ipv6);
+            client.Connect(new IPEndPoint(server, port));
+            using var accepted = listener.Accept();
+            Thread.Sleep(300);
+            Assert.Empty(live.Items<TcpConnectionState>());
+            TimeSpan closedAt = live.Now;
+            client.Shutdown(SocketShutdown.Send);
+            Assert.True(live.Wait(TimeSpan.FromSeconds(20)));
+            live.AssertNoErrors();
+            var (at, flow) = Assert.Single(live.Items<TcpConnectionState>());
+            Assert.Equal(TcpState.CloseWait, flow.ServerState);
+            Assert.Equal(TcpState.FinWait1, flow.ClientState);
+            Assert.Equal(port, flow.ServerPort);
+            Assert.True(at - closedAt < TimeSpan.FromMilliseconds(100), $"returned {(at - closedAt).TotalMilliseconds:0} ms after the FIN was sent");
+        }
+        using (var live = LivePowerShell.RunToEnd(lab.Server, $"Wait-TcpState -Interface {lab.ServerVeth} -Port {port + 1} -State Established -Timeout 0.5; Wait-TcpState -Interface {lab.ServerVeth} -Port {port + 1} -NotState CloseWait -Timeout 0.3 -Quiet"))
+        {
+            var error = Assert.Single(live.Errors);
+            Assert.Equal("WaitTcpStateTimeout,TcpTools.Commands.WaitTcpStateCommand", error.FullyQualifiedErrorId);
+            Assert.Equal(System.Management.Automation.ErrorCategory.OperationTimeout, error.CategoryInfo.Category);
+            Assert.Contains("the capture saw no matching connection", error.Exception.Message);
+            // -NotState on the wire needs a connection seen: with none, it is not reached.
+            Assert.False(Assert.Single(live.Items<bool>()).Item);
+        }
+    }
+
+    /// <summary>
     /// Wire flows with their process: live Get-TcpFlow on each host's veth while a python3 client (in the client's
     /// namespace) makes three connections to a python3 server (in the server's): each host's capture names its own
     /// process, on its own side, and none for the other host's.

@@ -223,40 +223,16 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
 
     private void CaptureLive()
     {
-        LiveCapture capture;
-        try
+        var capture = OpenLive(this, new LiveCaptureOptions
         {
-            capture = LiveCapture.Open(new LiveCaptureOptions
-            {
-                Interfaces = Interface,
-                Filter = Filter,
-                Promiscuous = Promiscuous,
-                SnapLength = SnapLength,
-                BufferSize = BufferSize,
-                ReadTimeout = LiveReadTimeout,
-            });
-        }
-        catch (CaptureDeviceException e)
-        {
-            ThrowTerminatingError(DeviceError(e));
-            return;
-        }
-        catch (CaptureFilterException e)
-        {
-            ThrowTerminatingError(new ErrorRecord(e, "InvalidCaptureFilter", ErrorCategory.InvalidArgument, Filter));
-            return;
-        }
-        catch (PcapUnavailableException e)
-        {
-            ThrowTerminatingError(new ErrorRecord(e, "LibPcapNotInstalled", ErrorCategory.NotInstalled, string.Join(",", Interface)));
-            return;
-        }
-        while (capture.Warnings.Count > 0)
-        {
-            WriteWarning(capture.Warnings.Dequeue());
-        }
+            Interfaces = Interface,
+            Filter = Filter,
+            Promiscuous = Promiscuous,
+            SnapLength = SnapLength,
+            BufferSize = BufferSize,
+            ReadTimeout = LiveReadTimeout,
+        });
         Limits = new LiveLimits(Count, Duration);
-        WriteVerbose($"Capturing on {string.Join(", ", capture.DeviceNames)} ({string.Join(", ", capture.LinkTypes)}){(Filter is null ? "" : $", filter '{Filter}'")}, {(capture.NanosecondTimestamps ? "nanosecond" : "microsecond")} timestamps.");
         try
         {
             ProcessLive(capture);
@@ -267,36 +243,75 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
         }
         finally
         {
-            var stats = capture.GetStatistics();
-            capture.Dispose();
-            bool stopped = StopToken.IsCancellationRequested;
-            foreach (var s in stats)
+            CloseLive(this, capture, StopToken.IsCancellationRequested, _verbose);
+        }
+    }
+
+    /// <summary>
+    /// Opens a live capture for a command (Get-TcpSegment, Get-TcpFlow, Wait-TcpState): its warnings, the
+    /// "Capturing on" verbose line, and the terminating errors of a device, filter or libpcap that cannot be had.
+    /// </summary>
+    internal static LiveCapture OpenLive(PSCmdlet cmdlet, LiveCaptureOptions options)
+    {
+        LiveCapture capture;
+        try
+        {
+            capture = LiveCapture.Open(options);
+        }
+        catch (CaptureDeviceException e)
+        {
+            cmdlet.ThrowTerminatingError(DeviceError(e));
+            throw; // not reached: ThrowTerminatingError throws
+        }
+        catch (CaptureFilterException e)
+        {
+            cmdlet.ThrowTerminatingError(new ErrorRecord(e, "InvalidCaptureFilter", ErrorCategory.InvalidArgument, options.Filter));
+            throw;
+        }
+        catch (PcapUnavailableException e)
+        {
+            cmdlet.ThrowTerminatingError(new ErrorRecord(e, "LibPcapNotInstalled", ErrorCategory.NotInstalled, string.Join(",", options.Interfaces)));
+            throw;
+        }
+        while (capture.Warnings.Count > 0)
+        {
+            cmdlet.WriteWarning(capture.Warnings.Dequeue());
+        }
+        cmdlet.WriteVerbose($"Capturing on {string.Join(", ", capture.DeviceNames)} ({string.Join(", ", capture.LinkTypes)}){(options.Filter is null ? "" : $", filter '{options.Filter}'")}, {(capture.NanosecondTimestamps ? "nanosecond" : "microsecond")} timestamps.");
+        return capture;
+    }
+
+    /// <summary>Closes a live capture and writes libpcap's counts (verbose) and any drops (a warning).</summary>
+    internal static void CloseLive(PSCmdlet cmdlet, LiveCapture capture, bool stopped, bool verbose)
+    {
+        var stats = capture.GetStatistics();
+        capture.Dispose();
+        foreach (var s in stats)
+        {
+            Summary(cmdlet, $"{s}.", warning: false, stopped, verbose);
+        }
+        Summary(cmdlet, $"Read {capture.Statistics}.", warning: false, stopped, verbose);
+        foreach (var s in stats)
+        {
+            if (s.Dropped > 0 || s.InterfaceDropped > 0)
             {
-                Summary($"{s}.", warning: false, stopped);
-            }
-            Summary($"Read {capture.Statistics}.", warning: false, stopped);
-            foreach (var s in stats)
-            {
-                if (s.Dropped > 0 || s.InterfaceDropped > 0)
-                {
-                    Summary($"{s.Device}: {s.Dropped + s.InterfaceDropped} packets were dropped ({s.Dropped} by the kernel: the capture did not keep up; {s.InterfaceDropped} by the interface). A larger -BufferSize, a -Filter or a smaller -SnapLength helps.", warning: true, stopped);
-                }
+                Summary(cmdlet, $"{s.Device}: {s.Dropped + s.InterfaceDropped} packets were dropped ({s.Dropped} by the kernel: the capture did not keep up; {s.InterfaceDropped} by the interface). A larger -BufferSize, a -Filter or a smaller -SnapLength helps.", warning: true, stopped, verbose);
             }
         }
     }
 
     /// <summary>Writes the end-of-capture summary; after Ctrl+C the pipeline is closed, so it goes to the host.</summary>
-    private void Summary(string text, bool warning, bool stopped)
+    private static void Summary(PSCmdlet cmdlet, string text, bool warning, bool stopped, bool verbose)
     {
         if (!stopped)
         {
             if (warning)
             {
-                WriteWarning(text);
+                cmdlet.WriteWarning(text);
             }
             else
             {
-                WriteVerbose(text);
+                cmdlet.WriteVerbose(text);
             }
             return;
         }
@@ -304,11 +319,11 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
         {
             if (warning)
             {
-                Host.UI.WriteWarningLine(text);
+                cmdlet.Host.UI.WriteWarningLine(text);
             }
-            else if (_verbose)
+            else if (verbose)
             {
-                Host.UI.WriteVerboseLine(text);
+                cmdlet.Host.UI.WriteVerboseLine(text);
             }
         }
         catch (Exception e) when (e is System.Management.Automation.Host.HostException or NotImplementedException or PipelineStoppedException)

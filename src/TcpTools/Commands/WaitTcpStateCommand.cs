@@ -14,11 +14,15 @@ namespace TcpTools.Commands;
 /// one of these), or leave one (-NotState: none of them is in any of these), and writes them; on timeout, a
 /// non-terminating error naming the states they were in. With -Quiet, $true or $false: the Pester primitive.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Wait, "TcpState")]
-[OutputType(typeof(TcpSocket), typeof(bool))]
+[Cmdlet(VerbsLifecycle.Wait, "TcpState", DefaultParameterSetName = LocalSet)]
+[OutputType(typeof(TcpSocket), typeof(bool), ParameterSetName = new[] { LocalSet })]
+[OutputType(typeof(TcpConnectionState), typeof(bool), ParameterSetName = new[] { InterfaceSet })]
 public sealed class WaitTcpStateCommand : PSCmdlet, IDisposable
 {
     private const int SocketsNamedInError = 10;
+    private const string LocalSet = "Local";
+    private const string InterfaceSet = "Interface";
+    private const int LiveReadTimeoutMs = 10; // a state change reaches the condition within ~10 ms on a quiet link
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Return once a matching socket is in one of these states.</summary>
@@ -49,23 +53,37 @@ public sealed class WaitTcpStateCommand : PSCmdlet, IDisposable
     public string[]? Client { get; set; }
 
     /// <summary>Only sockets on one of these local ports.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = LocalSet)]
     [ValidateNotNullOrEmpty]
     [ServicePort]
     [ArgumentCompleter(typeof(ServicePortCompleter))]
     public ushort[]? LocalPort { get; set; }
 
     /// <summary>Only sockets whose peer's port is one of these.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = LocalSet)]
     [ValidateNotNullOrEmpty]
     [ServicePort]
     [ArgumentCompleter(typeof(ServicePortCompleter))]
     public ushort[]? RemotePort { get; set; }
 
     /// <summary>Only sockets held by one of these processes.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = LocalSet)]
     [ValidateNotNullOrEmpty]
     public int[]? OwningProcess { get; set; }
+
+    /// <summary>
+    /// Wait on what a live capture on these interfaces sees (the connections Get-TcpFlow -Interface -Watch follows),
+    /// instead of this host's socket table.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = InterfaceSet)]
+    [ArgumentCompleter(typeof(CaptureDeviceCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Interface { get; set; }
+
+    /// <summary>Live: a BPF filter for the capture, in tcpdump syntax.</summary>
+    [Parameter(ParameterSetName = InterfaceSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Filter { get; set; }
 
     /// <summary>How long to wait, in seconds or as a TimeSpan (default 30; 0 checks once).</summary>
     [Parameter]
@@ -92,6 +110,11 @@ public sealed class WaitTcpStateCommand : PSCmdlet, IDisposable
     {
         if (!TryEndpoints(Server, nameof(Server), out var servers) || !TryEndpoints(Client, nameof(Client), out var clients))
         {
+            return;
+        }
+        if (ParameterSetName == InterfaceSet)
+        {
+            WaitLive(servers, clients);
             return;
         }
         var waiter = new TcpStateWaiter(new TcpSocketQuery
@@ -140,21 +163,98 @@ public sealed class WaitTcpStateCommand : PSCmdlet, IDisposable
         });
     }
 
+    /// <summary>The live form: the tracker's state changes feed the condition until it holds or the time is over.</summary>
+    private void WaitLive(List<TcpEndpointFilter>? servers, List<TcpEndpointFilter>? clients)
+    {
+        var waiter = new TcpTools.Engine.Tracking.TcpFlowWaiter
+        {
+            States = State,
+            NotStates = NotState,
+            Ports = Port,
+            Servers = servers,
+            Clients = clients,
+        };
+        var pump = new TcpTools.Engine.Tracking.TcpFlowPump(new TcpTools.Engine.Tracking.TcpTrackerOptions { EmitStateChanges = true });
+        var capture = CaptureFileCommandBase.OpenLive(this, new TcpTools.Engine.Capture.LiveCaptureOptions
+        {
+            Interfaces = Interface!,
+            Filter = Filter,
+            ReadTimeout = LiveReadTimeoutMs,
+        });
+        WriteVerbose($"Waiting up to {Timeout.TotalSeconds:0.###} s for {Condition(live: true)}{Filters()} on the wire.");
+        var limits = new TcpTools.Engine.Capture.LiveLimits(0, Timeout > TimeSpan.FromMilliseconds(1) ? Timeout : TimeSpan.FromMilliseconds(1));
+        List<TcpConnectionState>? result = null;
+        bool held = false;
+        try
+        {
+            while (!held && pump.Pump(capture, limits, _stopping.Token) != TcpTools.Engine.Tracking.TcpPumpResult.End)
+            {
+                while (pump.TryTake(out var flow))
+                {
+                    waiter.Observe(flow);
+                }
+                held = waiter.Holds(out result);
+            }
+        }
+        catch (CaptureDeviceException e)
+        {
+            WriteError(CaptureFileCommandBase.DeviceError(e));
+            return;
+        }
+        finally
+        {
+            bool verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v) && v is SwitchParameter sw && sw.IsPresent;
+            CaptureFileCommandBase.CloseLive(this, capture, _stopping.IsCancellationRequested, verbose);
+        }
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+        if (Quiet)
+        {
+            WriteObject(held);
+            return;
+        }
+        if (held)
+        {
+            WriteObject(result, enumerateCollection: true);
+            return;
+        }
+        var seen = waiter.Latest.ToArray();
+        string message = $"Timed out after {Timeout.TotalSeconds:0.###} s waiting for {Condition(live: true)}{Filters()} on the wire: {ThenOnTheWire(seen)}";
+        WriteError(new ErrorRecord(new TimeoutException(message), "WaitTcpStateTimeout", ErrorCategory.OperationTimeout, seen)
+        {
+            ErrorDetails = new ErrorDetails(message) { RecommendedAction = "The error's TargetObject holds the matching connections as the capture last saw them; raise -Timeout if the state is only slow to come." },
+        });
+    }
+
+    private static string ThenOnTheWire(TcpConnectionState[] flows)
+    {
+        if (flows.Length == 0)
+        {
+            return "the capture saw no matching connection.";
+        }
+        string named = string.Join("; ", flows.Take(SocketsNamedInError).Select(f => $"{f.Client} > {f.Server} {f.ClientState}/{f.ServerState}"));
+        string more = flows.Length > SocketsNamedInError ? $"; and {flows.Length - SocketsNamedInError} more" : "";
+        return $"{flows.Length} matching connection{(flows.Length == 1 ? " was" : "s were")} then (client/server): {named}{more}.";
+    }
+
     protected override void StopProcessing() => _stopping.Cancel();
 
     /// <summary>PowerShell disposes cmdlets that implement IDisposable, also when the pipeline fails or stops.</summary>
     public void Dispose() => _stopping.Dispose();
 
-    private string Condition()
+    private string Condition(bool live = false)
     {
+        string what = live ? "connection" : "socket";
         var parts = new List<string>();
         if (State is not null)
         {
-            parts.Add($"a socket in {string.Join(" or ", State)}");
+            parts.Add($"a {what} in {string.Join(" or ", State)}");
         }
         if (NotState is not null)
         {
-            parts.Add($"no socket in {string.Join(" or ", NotState)}");
+            parts.Add($"no {what} in {string.Join(" or ", NotState)}");
         }
         return string.Join(" and ", parts);
     }
@@ -169,7 +269,7 @@ public sealed class WaitTcpStateCommand : PSCmdlet, IDisposable
                 parts.Add($"{name} {string.Join(",", list.Cast<object>())}");
             }
         }
-        return parts.Count == 0 ? " (every socket)" : $" ({string.Join(" ", parts)})";
+        return parts.Count == 0 ? "" : $" ({string.Join(" ", parts)})";
     }
 
     private static string Then(IReadOnlyList<TcpSocket> sockets)
