@@ -52,6 +52,25 @@ Describe 'Get-TcpConnection' {
         $again.State | Should -Be Established
     }
 
+    It 're-reads a TIME_WAIT socket piped back in, which has no owner to bind' {
+        $own = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $own.Start()
+        $c = [System.Net.Sockets.TcpClient]::new([System.Net.Sockets.AddressFamily]::InterNetwork)
+        $c.Connect([System.Net.IPAddress]::Loopback, $own.LocalEndpoint.Port)
+        $local = $c.Client.LocalEndPoint.Port
+        $accepted = $own.AcceptTcpClient()
+        $own.Stop()
+        $c.Close()          # the client closes first: its side goes to TIME_WAIT
+        Wait-TcpState -LocalPort $local -State TimeWait, FinWait2 -Timeout 5 -Quiet | Should -BeTrue
+        $accepted.Close()
+        Wait-TcpState -LocalPort $local -State TimeWait -Timeout 5 -Quiet | Should -BeTrue
+        $tw = Get-TcpConnection -State TimeWait -LocalPort $local
+        $tw.OwningProcess | Should -BeNullOrEmpty
+        $again = $tw | Get-TcpConnection -ErrorAction Stop
+        $again.State | Should -Be TimeWait
+        $again.TimerRemaining | Should -BeGreaterThan 50
+    }
+
     It 'carries tcp_info: bytes, round-trip time, MSS and congestion control' {
         $c = Get-TcpConnection -LocalPort $clientPort
         $c.BytesAcked | Should -BeGreaterOrEqual 1000

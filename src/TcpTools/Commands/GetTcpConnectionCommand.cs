@@ -48,9 +48,11 @@ public sealed class GetTcpConnectionCommand : PSCmdlet
     public ushort[]? RemotePort { get; set; }
 
     /// <summary>Only sockets held by one of these processes (Get-Process objects bind by their Id).</summary>
+    /// <remarks>Null allowed: a TIME_WAIT socket piped back in has no owner, and then no owner filter applies.</remarks>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("Id")]
-    [ValidateNotNullOrEmpty]
+    [AllowNull]
+    [AllowEmptyCollection]
     public int[]? OwningProcess { get; set; }
 
     /// <summary>Skip the owner lookup in /proc/PID/fd (faster on a host with many descriptors; OwningProcess and ProcessName stay empty).</summary>
@@ -70,7 +72,7 @@ public sealed class GetTcpConnectionCommand : PSCmdlet
             RemotePorts = RemotePort,
             LocalAddresses = local,
             RemoteAddresses = remote,
-            OwningProcesses = OwningProcess,
+            OwningProcesses = OwningProcess is { Length: > 0 } ? OwningProcess : null,
             IncludeOwners = !NoOwner,
         };
         TcpSocketSnapshot snapshot;
@@ -86,7 +88,7 @@ public sealed class GetTcpConnectionCommand : PSCmdlet
             });
             return;
         }
-        Report(this, snapshot, OwningProcess is not null, ref _fallbackSaid, ref _deniedWarned, ref _unsupportedWarned);
+        Report(this, snapshot, OwningProcess is { Length: > 0 }, ref _fallbackSaid, ref _deniedWarned, ref _unsupportedWarned);
         WriteObject(snapshot.Sockets, enumerateCollection: true);
     }
 
