@@ -34,25 +34,13 @@ internal static class ProcNetTcp
             string? line;
             while ((line = reader.ReadLine()) is not null)
             {
-                if (TryParseLine(line, ipv6, out SocketEntry entry) && (states is null || Contains(states, entry.State)))
+                if (TryParseLine(line, ipv6, out SocketEntry entry) && (states is null || Filters.Contains(states, entry.State)))
                 {
                     into.Add(entry);
                 }
             }
         }
         return true;
-    }
-
-    private static bool Contains(IReadOnlyCollection<TcpState> states, TcpState state)
-    {
-        foreach (TcpState s in states)
-        {
-            if (s == state)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /// <summary>"  0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  0  0 12345 ..."</summary>

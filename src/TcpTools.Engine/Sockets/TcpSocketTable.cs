@@ -146,19 +146,19 @@ public static class TcpSocketTable
 
     internal static bool Matches(TcpSocketQuery query, in SocketEntry entry)
     {
-        if (query.States is { } states && !Contains(states, entry.State))
+        if (query.States is { } states && !Filters.Contains(states, entry.State))
         {
             return false;
         }
-        if (query.LocalPorts is { } local && !Contains(local, entry.LocalPort))
+        if (query.LocalPorts is { } local && !Filters.Contains(local, entry.LocalPort))
         {
             return false;
         }
-        if (query.RemotePorts is { } remote && !Contains(remote, entry.RemotePort))
+        if (query.RemotePorts is { } remote && !Filters.Contains(remote, entry.RemotePort))
         {
             return false;
         }
-        if (query.Ports is { } either && !Contains(either, entry.LocalPort) && !Contains(either, entry.RemotePort))
+        if (query.Ports is { } either && !Filters.Contains(either, entry.LocalPort) && !Filters.Contains(either, entry.RemotePort))
         {
             return false;
         }
@@ -184,18 +184,6 @@ public static class TcpSocketTable
             }
             // A listener on every address (0.0.0.0, ::) is the server of 127.0.0.1:8080 too.
             if (entry.State == TcpState.Listen && f.Port == entry.LocalPort && entry.Local.High == 0 && entry.Local.Low == 0)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static bool Contains<T>(IReadOnlyCollection<T> values, T value) where T : struct
-    {
-        foreach (T v in values)
-        {
-            if (EqualityComparer<T>.Default.Equals(v, value))
             {
                 return true;
             }

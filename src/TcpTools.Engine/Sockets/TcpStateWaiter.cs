@@ -98,7 +98,7 @@ public sealed class TcpStateWaiter
         {
             foreach (var s in matching)
             {
-                if (Contains(not, s.State))
+                if (Filters.Contains(not, s.State))
                 {
                     return false;
                 }
@@ -108,7 +108,7 @@ public sealed class TcpStateWaiter
         {
             foreach (var s in matching)
             {
-                if (Contains(wanted, s.State))
+                if (Filters.Contains(wanted, s.State))
                 {
                     return true;
                 }
@@ -127,23 +127,11 @@ public sealed class TcpStateWaiter
         var list = new List<TcpSocket>();
         foreach (var s in matching)
         {
-            if (Contains(wanted, s.State))
+            if (Filters.Contains(wanted, s.State))
             {
                 list.Add(s);
             }
         }
         return list;
-    }
-
-    private static bool Contains(IReadOnlyCollection<TcpState> states, TcpState state)
-    {
-        foreach (var s in states)
-        {
-            if (s == state)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -74,7 +74,7 @@ public sealed class TcpFlowWaiter
 
     private bool Matches(TcpConnectionState f)
     {
-        if (Ports is { } ports && !Contains(ports, f.ClientPort) && !Contains(ports, f.ServerPort))
+        if (Ports is { } ports && !Filters.Contains(ports, f.ClientPort) && !Filters.Contains(ports, f.ServerPort))
         {
             return false;
         }
@@ -103,18 +103,6 @@ public sealed class TcpFlowWaiter
         foreach (var s in states)
         {
             if (f.ClientState == s || f.ServerState == s)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static bool Contains(IReadOnlyCollection<ushort> values, ushort value)
-    {
-        foreach (ushort v in values)
-        {
-            if (v == value)
             {
                 return true;
             }
