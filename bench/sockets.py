@@ -7,7 +7,7 @@ once the table is full and stops by itself after --seconds, or when its stdin cl
 import argparse, os, resource, select, socket, sys, threading, time
 
 p = argparse.ArgumentParser()
-p.add_argument('--established', type=int, default=40000)
+p.add_argument('--established', type=int, default=42000)
 p.add_argument('--timewait', type=int, default=20000)
 p.add_argument('--seconds', type=float, default=600)
 a = p.parse_args()

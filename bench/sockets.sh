@@ -1,11 +1,11 @@
 #!/bin/bash
-# Issue 13's benchmark: Get-TcpConnection over a socket table of 100,000 sockets (ESTABLISHED and TIME_WAIT over
+# Issue 13's benchmark: Get-TcpConnection over a socket table of ~100,000 sockets (ESTABLISHED and TIME_WAIT over
 # loopback, in a namespace of its own) beside ss -tan and ss -tanp, whole process (hyperfine) and warm in one pwsh
 # session. Usage: bash bench/sockets.sh [established-connections] [time-wait]; needs root, python3, hyperfine,
 # and a built module (dotnet build TcpTools.sln -c Release). Prints markdown for bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-EST=${1:-40000}
+EST=${1:-42000}
 TW=${2:-20000}
 RUNS=${RUNS:-10}
 NS=ttbs$$
