@@ -6,9 +6,9 @@ namespace TcpTools.Engine.Sockets;
 /// <summary>
 /// Which sockets to read, as Get-NetTCPConnection's filters: every list is "any of these", every given list must
 /// match, a list left null matches everything. States are passed to the kernel (sock_diag's state mask); the rest
-/// is matched on each socket as it is read.
+/// is matched on each socket as it is read. A record, so a variant is one <c>with</c> expression.
 /// </summary>
-public sealed class TcpSocketQuery
+public sealed record TcpSocketQuery
 {
     public IReadOnlyCollection<TcpState>? States { get; init; }
 

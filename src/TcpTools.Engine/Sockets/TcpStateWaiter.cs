@@ -37,7 +37,7 @@ public sealed class TcpStateWaiter
     public TcpWaitResult Wait(TimeSpan timeout, CancellationToken cancel)
     {
         // Only the kernel's state mask narrows the dump when nothing must be absent; owners and tcp_info are for the result.
-        var poll = WithStates(Query, NotStates is null ? States : null, details: false);
+        var poll = Query with { States = NotStates is null ? States : null, IncludeOwners = false, IncludeInfo = false };
         long start = Stopwatch.GetTimestamp();
         IReadOnlyList<TcpSocket> last = Array.Empty<TcpSocket>();
         string source = "";
@@ -52,7 +52,7 @@ public sealed class TcpStateWaiter
             {
                 // Read once more with owners and tcp_info; should the state have moved on in between, the poll's view
                 // is what held.
-                var full = TcpSocketTable.Read(WithStates(Query, NotStates is null ? States : null));
+                var full = TcpSocketTable.Read(Query with { States = NotStates is null ? States : null });
                 var result = Holds(full.Sockets) ? Selected(full.Sockets) : Selected(last);
                 return new TcpWaitResult(true, result, Stopwatch.GetElapsedTime(start), polls, full.Source);
             }
@@ -62,7 +62,7 @@ public sealed class TcpStateWaiter
                 if (poll.States is not null && !cancel.IsCancellationRequested)
                 {
                     // The polls asked the kernel for the wanted states only; the report names what matched instead.
-                    last = TcpSocketTable.Read(WithStates(poll, null)).Sockets;
+                    last = TcpSocketTable.Read(poll with { States = null }).Sockets;
                 }
                 return new TcpWaitResult(false, last, elapsed, polls, source);
             }
@@ -73,23 +73,6 @@ public sealed class TcpStateWaiter
             }
         }
     }
-
-    private static TcpSocketQuery WithStates(TcpSocketQuery q, IReadOnlyCollection<TcpState>? states, bool details = true) => new()
-    {
-        States = states,
-        LocalPorts = q.LocalPorts,
-        RemotePorts = q.RemotePorts,
-        Ports = q.Ports,
-        LocalAddresses = q.LocalAddresses,
-        RemoteAddresses = q.RemoteAddresses,
-        Servers = q.Servers,
-        Clients = q.Clients,
-        OwningProcesses = q.OwningProcesses,
-        IncludeOwners = details && q.IncludeOwners,
-        IncludeInfo = details && q.IncludeInfo,
-        Source = q.Source,
-        ProcRoot = q.ProcRoot,
-    };
 
     /// <summary>Whether the condition holds for these matching sockets.</summary>
     public bool Holds(IReadOnlyList<TcpSocket> matching)

@@ -92,9 +92,7 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
     {
         _activityId = Math.Abs(GetType().Name.GetHashCode()) % 100_000;
         // Whether verbose output is wanted, decided now: after Ctrl+C the summary goes straight to the host.
-        _verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v)
-            ? v is SwitchParameter sw && sw.IsPresent
-            : GetVariableValue("VerbosePreference") is ActionPreference p && p is ActionPreference.Continue or ActionPreference.Inquire;
+        _verbose = VerboseWanted(this);
         if (Duration < TimeSpan.Zero)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Duration), Duration, "-Duration must not be negative."), "InvalidDuration", ErrorCategory.InvalidArgument, Duration));
@@ -280,6 +278,12 @@ public abstract class CaptureFileCommandBase : PSCmdlet, IDisposable
         cmdlet.WriteVerbose($"Capturing on {string.Join(", ", capture.DeviceNames)} ({string.Join(", ", capture.LinkTypes)}){(options.Filter is null ? "" : $", filter '{options.Filter}'")}, {(capture.NanosecondTimestamps ? "nanosecond" : "microsecond")} timestamps.");
         return capture;
     }
+
+    /// <summary>Whether the command's verbose stream is shown: -Verbose, or $VerbosePreference without it.</summary>
+    internal static bool VerboseWanted(PSCmdlet cmdlet) =>
+        cmdlet.MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v)
+            ? v is SwitchParameter sw && sw.IsPresent
+            : cmdlet.GetVariableValue("VerbosePreference") is ActionPreference p && p is ActionPreference.Continue or ActionPreference.Inquire;
 
     /// <summary>Closes a live capture and writes libpcap's counts (verbose) and any drops (a warning).</summary>
     internal static void CloseLive(PSCmdlet cmdlet, LiveCapture capture, bool stopped, bool verbose)

@@ -203,8 +203,7 @@ public sealed class WaitTcpStateCommand : PSCmdlet, IDisposable
         }
         finally
         {
-            bool verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v) && v is SwitchParameter sw && sw.IsPresent;
-            CaptureFileCommandBase.CloseLive(this, capture, _stopping.IsCancellationRequested, verbose);
+            CaptureFileCommandBase.CloseLive(this, capture, _stopping.IsCancellationRequested, CaptureFileCommandBase.VerboseWanted(this));
         }
         if (_stopping.IsCancellationRequested)
         {
