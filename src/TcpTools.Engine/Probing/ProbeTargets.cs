@@ -16,8 +16,59 @@ public static class ProbeTargets
     /// <summary>Splits a target into host and ports (empty when the target names none). False with a reason when malformed.</summary>
     public static bool TryParse(string text, out string host, out List<ushort> ports, out string? error)
     {
-        host = "";
         ports = new List<ushort>();
+        if (!TrySplit(text, out host, out string? portText, out error))
+        {
+            return false;
+        }
+        if (host.All(char.IsAsciiDigit))
+        {
+            error = $"'{host}' is a number, not a host (PowerShell splits an unquoted 'host:80,443' at the comma: quote the target).";
+            return false;
+        }
+        if (!IPAddress.TryParse(host, out _) && !IsPlausibleName(host))
+        {
+            error = $"'{host}' is not a host name or an IP address.";
+            return false;
+        }
+        return TryPortsOf(text, portText, ports, out error);
+    }
+
+    /// <summary>
+    /// Splits a target into its hosts (a name, an address, a CIDR block or a range: see <see cref="TargetHost"/>) and
+    /// ports, as Send-TcpSyn takes them ("198.18.0.0/24:22,80", "[fd00:198:18::/120]:443", "198.18.0.1-40").
+    /// </summary>
+    public static bool TryParseTarget(string text, out TargetHost host, out List<ushort> ports, out string? error)
+    {
+        host = null!;
+        ports = new List<ushort>();
+        if (!TrySplit(text, out string hostText, out string? portText, out error))
+        {
+            return false;
+        }
+        if (!TargetHost.TryParse(hostText, out host, out error))
+        {
+            return false;
+        }
+        return TryPortsOf(text, portText, ports, out error);
+    }
+
+    private static bool TryPortsOf(string text, string? portText, List<ushort> ports, out string? error)
+    {
+        error = null;
+        if (portText != null && !TryParsePorts(portText, ports, out error))
+        {
+            error = $"'{text}': {error}";
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>"host:ports", "[v6]:ports", a bare IPv6 address (its colons hold no port) or a host alone.</summary>
+    private static bool TrySplit(string text, out string host, out string? portText, out string? error)
+    {
+        host = "";
+        portText = null;
         error = null;
         string t = (text ?? "").Trim();
         if (t.Length == 0)
@@ -25,7 +76,6 @@ public static class ProbeTargets
             error = "The target is empty.";
             return false;
         }
-        string? portText = null;
         if (t[0] == '[')
         {
             int close = t.IndexOf(']', StringComparison.Ordinal);
@@ -45,7 +95,7 @@ public static class ProbeTargets
                 }
                 portText = rest[1..];
             }
-            if (!IPAddress.TryParse(host, out var inBrackets) || inBrackets.AddressFamily != AddressFamily.InterNetworkV6)
+            if (!host.Contains(':', StringComparison.Ordinal) || !(IPAddress.TryParse(host, out var inBrackets) ? inBrackets.AddressFamily == AddressFamily.InterNetworkV6 : host.IndexOfAny(['/', '-']) > 0))
             {
                 error = $"'{host}' in brackets is not an IPv6 address.";
                 return false;
@@ -57,7 +107,7 @@ public static class ProbeTargets
             if (colons > 1)
             {
                 host = t; // a bare IPv6 address: no ports possible without brackets
-                if (!IPAddress.TryParse(host, out _))
+                if (!IPAddress.TryParse(host, out _) && host.IndexOfAny(['/', '-']) < 0)
                 {
                     error = $"'{text}' is neither host:port nor an IPv6 address (write IPv6 with a port as [fd00::1]:443).";
                     return false;
@@ -77,21 +127,6 @@ public static class ProbeTargets
         if (host.Length == 0)
         {
             error = $"'{text}' names no host.";
-            return false;
-        }
-        if (host.All(char.IsAsciiDigit))
-        {
-            error = $"'{host}' is a number, not a host (PowerShell splits an unquoted 'host:80,443' at the comma: quote the target).";
-            return false;
-        }
-        if (!IsPlausibleHost(host))
-        {
-            error = $"'{host}' is not a host name or an IP address.";
-            return false;
-        }
-        if (portText != null && !TryParsePorts(portText, ports, out error))
-        {
-            error = $"'{text}': {error}";
             return false;
         }
         return true;
@@ -169,16 +204,27 @@ public static class ProbeTargets
         return null;
     }
 
+    /// <summary>
+    /// The addresses no block or range probes, with why: the unspecified addresses, IPv4 multicast (224.0.0.0/4) and
+    /// limited broadcast, IPv6 multicast (ff00::/8). A single such address is refused (<see cref="RefusalReason"/>);
+    /// a block that holds some loses them, with a warning.
+    /// </summary>
+    internal static readonly (AddressRange Range, string Reason)[] RefusedRanges =
+    {
+        (AddressRange.Single(IPAddress.Any), "the unspecified address"),
+        (AddressRange.Block(IPAddress.Parse("224.0.0.0"), 4), "IPv4 multicast"),
+        (AddressRange.Single(IPAddress.Broadcast), "the broadcast address"),
+        (AddressRange.Single(IPAddress.IPv6Any), "the unspecified address"),
+        (AddressRange.Block(IPAddress.Parse("ff00::"), 8), "IPv6 multicast"),
+    };
+
     private static bool TryPort(string s, out int port) =>
         int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is >= 0 and <= 65535;
 
-    private static bool IsPlausibleHost(string host)
+    /// <summary>A DNS name as people type them: letters, digits, '-', '.', '_', at most 253 characters.</summary>
+    internal static bool IsPlausibleName(string host)
     {
-        if (IPAddress.TryParse(host, out _))
-        {
-            return true;
-        }
-        if (host.Length > 253)
+        if (host.Length is 0 or > 253)
         {
             return false;
         }
