@@ -228,7 +228,7 @@ Describe 'Tab completion (TabExpansion2)' {
 Describe '-WhatIf and -Confirm' {
     It 'Send-TcpSyn -WhatIf says what it would probe and sends nothing' {
         $run = Invoke-Child "Send-TcpSyn '127.0.0.1:22,80,443' -WhatIf"
-        $run.Output | Should -Match 'What if: Performing the operation "Send TCP SYN probes to 3 ports" on target "127\.0\.0\.1 \(127\.0\.0\.1:22,80,443\)"'
+        $run.Output | Should -Match 'What if: Performing the operation "Send TCP SYN probes to 3 ports \(22,80,443\)" on target "127\.0\.0\.1 \(127\.0\.0\.1:22,80,443\)"'
         $run.ExitCode | Should -Be 0
     }
     It 'Export-TcpCapture -WhatIf writes no file' {

@@ -103,7 +103,7 @@ public static class RouteResolver
     private static string LoopbackName(NetworkInterface[] nics) =>
         nics.FirstOrDefault(n => n.NetworkInterfaceType == NetworkInterfaceType.Loopback)?.Name ?? "lo";
 
-    private static string ProcNet(string file)
+    internal static string ProcNet(string file)
     {
         string threadSelf = Path.Combine("/proc/thread-self/net", file);
         return File.Exists(threadSelf) ? threadSelf : Path.Combine("/proc/net", file);
@@ -191,7 +191,7 @@ public static class RouteResolver
     private static int BitOperationsPopCount(uint v) => System.Numerics.BitOperations.PopCount(v);
 
     /// <summary>Complete entries of the kernel's IPv4 neighbour table for one interface.</summary>
-    private static Dictionary<IPAddress, byte[]> ArpTable(string nic)
+    internal static Dictionary<IPAddress, byte[]> ArpTable(string nic)
     {
         var table = new Dictionary<IPAddress, byte[]>();
         string path = ProcNet("arp");
@@ -212,7 +212,7 @@ public static class RouteResolver
         return table;
     }
 
-    private static int WriteArpRequest(Span<byte> f, byte[] mac, IPAddress source, IPAddress target)
+    internal static int WriteArpRequest(Span<byte> f, byte[] mac, IPAddress source, IPAddress target)
     {
         f[..42].Clear();
         f[..6].Fill(0xff);
@@ -229,7 +229,7 @@ public static class RouteResolver
         return 42;
     }
 
-    private static int WriteNeighborSolicitation(Span<byte> f, byte[] mac, IPAddress source, IPAddress target)
+    internal static int WriteNeighborSolicitation(Span<byte> f, byte[] mac, IPAddress source, IPAddress target)
     {
         byte[] t = target.GetAddressBytes();
         // To the solicited-node multicast group ff02::1:ffXX:XXXX, at its multicast MAC 33:33:ff:XX:XX:XX.
@@ -259,6 +259,43 @@ public static class RouteResolver
         sum = Decoding.InternetChecksum.Add(icmp[..32], sum);
         System.Runtime.InteropServices.MemoryMarshal.Write(icmp[2..], (ushort)~Decoding.InternetChecksum.Fold(sum));
         return 14 + 40 + 32;
+    }
+
+    /// <summary>Any ARP reply or neighbour advertisement: whose it is and where its MAC sits in <paramref name="f"/>.</summary>
+    internal static bool TryParseAnyNeighborReply(ReadOnlySpan<byte> f, out bool ipv6, out UInt128 sender, out int macOffset)
+    {
+        ipv6 = false;
+        sender = 0;
+        macOffset = 0;
+        if (f.Length < 42)
+        {
+            return false;
+        }
+        ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(f[12..]);
+        if (etherType == 0x0806 && BinaryPrimitives.ReadUInt16BigEndian(f[20..]) == 2)
+        {
+            sender = BinaryPrimitives.ReadUInt32BigEndian(f[28..]);
+            macOffset = 22;
+            return true;
+        }
+        if (etherType == 0x86DD && f.Length >= 14 + 40 + 24 && f[14 + 6] == 58 && f[54] == 136)
+        {
+            ipv6 = true;
+            sender = BinaryPrimitives.ReadUInt128BigEndian(f[(54 + 8)..]);
+            macOffset = 6; // the frame's source, unless a target link-layer address option says otherwise
+            int at = 54 + 24;
+            while (f.Length >= at + 8 && f[at + 1] > 0)
+            {
+                if (f[at] == 2)
+                {
+                    macOffset = at + 2;
+                    break;
+                }
+                at += f[at + 1] * 8;
+            }
+            return true;
+        }
+        return false;
     }
 
     /// <summary>An ARP reply or neighbour advertisement for <paramref name="nextHop"/>: its MAC.</summary>

@@ -1,10 +1,7 @@
 using System;
-using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Linq;
 using System.Net;
-using System.Net.Sockets;
 using System.Threading;
 using TcpTools.Engine.Capture;
 using TcpTools.Engine.Decoding;
@@ -27,44 +24,76 @@ public sealed class SynScanOptions
     /// <summary>SYNs sent again after a timeout before a port counts as Filtered.</summary>
     public int Retries { get; init; } = 1;
 
-    /// <summary>Most SYNs (first sends and retransmissions) per second.</summary>
-    public int Rate { get; init; } = 10_000;
+    /// <summary>
+    /// Retries added once the scan has seen signs of loss (adaptive rate only), so a port whose SYN was lost twice
+    /// in an overload is not called Filtered: nmap raises its retry count the same way.
+    /// </summary>
+    public int RetriesOnLoss { get; init; } = 2;
+
+    /// <summary>Most SYNs (first sends and retransmissions) per second: the rate when fixed, the cap when adaptive.</summary>
+    public int Rate { get; init; } = DefaultMaxRate;
+
+    /// <summary>The least SYNs per second an adaptive scan backs off to.</summary>
+    public int MinRate { get; init; } = 100;
+
+    /// <summary>Find the rate the path carries (the default), or send at <see cref="Rate"/> throughout.</summary>
+    public bool AdaptiveRate { get; init; } = true;
 
     /// <summary>The source port of every probe; random (40000-59999) when null.</summary>
     public ushort? SourcePort { get; init; }
 
     /// <summary>Send on this interface instead of the one the routing table picks.</summary>
     public string? Interface { get; init; }
+
+    /// <summary>The key of the order pairs are visited in; random when null.</summary>
+    public ulong? Seed { get; init; }
+
+    /// <summary>The adaptive rate's cap when none is given: 1,000,000 SYNs/s, about a gigabit of SYNs.</summary>
+    public const int DefaultMaxRate = 1_000_000;
 }
+
+/// <summary>What a scan did, for -Verbose and the benchmarks.</summary>
+public sealed record SynScanSummary(long SynsSent, long Decided, long Unreachable, double PeakRate, double FinalRate, int Backoffs, long LossSigns, long CaptureDrops, int NextHops, TimeSpan Elapsed);
 
 /// <summary>One port of one address to probe; <see cref="Target"/> is the text the user gave.</summary>
 public sealed record ProbeRequest(string Target, IPAddress Address, ushort Port);
 
 /// <summary>
-/// A half-open SYN scan, as nmap -sS does it, in one thread: one event loop sends SYNs at the rate asked
-/// (token bucket), retransmits those unanswered after the timeout, reads every answer from libpcap on the
-/// interfaces used, and classifies each probe: SYN-ACK acknowledging our SYN → Open (then a RST tears the
-/// half-open connection down), RST acknowledging it → Closed, an ICMP error that quotes our probe (addresses,
-/// ports, sequence number) → Filtered with the reason and the sender, silence after the retries → Filtered.
-/// Ethernet interfaces get frames injected with pcap (next hop MAC from the neighbour table or ARP/NDP);
-/// loopback gets raw IP sockets, because a frame injected on lo is captured but never delivered.
+/// A half-open SYN scan, as nmap -sS does it, in one thread: one event loop takes address × port pairs from a
+/// <see cref="ScanPlan"/> in its random order, sends SYNs as the rate allows (<see cref="ScanRate"/>: adaptive by
+/// default), retransmits those unanswered after the timeout, reads every answer from libpcap on the interfaces
+/// used, and classifies each probe: SYN-ACK acknowledging our SYN → Open (then a RST tears the half-open connection
+/// down), RST acknowledging it → Closed, an ICMP error that quotes our probe (addresses, ports, sequence number) →
+/// Filtered with the reason and the sender, silence after the retries → Filtered. Only the probes in flight are held
+/// (reused once decided), so memory follows the rate, not the size of the plan.
+/// Ethernet interfaces get frames injected with pcap; next-hop MACs come from the neighbour table or from ARP/NDP
+/// asked without blocking (probes to a next hop wait for its answer; a next hop that never answers is reported once
+/// and its probes are not sent). Loopback gets raw IP sockets, because a frame injected on lo is captured but never
+/// delivered.
 /// </summary>
 public sealed class SynScanner : IDisposable
 {
     private const int CaptureWaitMs = 5;
+    private const int NeighborAttempts = 3;
     private readonly SynScanOptions _options;
     private readonly ushort _sourcePort;
     private readonly ProbePaths _paths;
     private readonly byte[] _buffer = new byte[256];
     private readonly byte[] _synOptions;
     private readonly TcpSegmentSpec _spec; // reused for every SYN and RST: nothing allocated per packet
+    private readonly Dictionary<(IPAddressValue, ushort), ScanProbe> _inFlight = new();
+    private readonly Stack<ScanProbe> _free = new();
+    private readonly PriorityQueue<(ScanProbe Probe, long Id, int Attempt), long> _timeouts = new();
+    private readonly PriorityQueue<(ProbePath Path, int Attempt), long> _neighborTimeouts = new();
+    private readonly Queue<ScanProbe> _ready = new();
+    private long _nextId;
 
     public SynScanner(SynScanOptions options)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        if (options.Rate < 1 || options.Retries < 0 || options.Timeout <= TimeSpan.Zero)
+        if (options.Rate < 1 || options.Retries < 0 || options.Timeout <= TimeSpan.Zero || options.MinRate < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), "Rate must be at least 1, Retries at least 0 and Timeout positive.");
+            throw new ArgumentOutOfRangeException(nameof(options), "Rate and MinRate must be at least 1, Retries at least 0 and Timeout positive.");
         }
         _sourcePort = options.SourcePort ?? (ushort)Random.Shared.Next(40000, 60000);
         // Only what can be an answer: TCP to our source port, ICMP errors, and ARP/NDP for the next hops.
@@ -79,48 +108,44 @@ public sealed class SynScanner : IDisposable
     public long SynsSent { get; private set; }
 
     /// <summary>
-    /// Finds the route and next-hop MAC for <paramref name="address"/> and opens what sends and receives on it.
-    /// Throws <see cref="NetworkUnreachableException"/> or <see cref="CaptureDeviceException"/> (PermissionDenied when not privileged).
+    /// Finds the route (and the next-hop MAC, waiting for it up to 3 s) for <paramref name="address"/> and opens what
+    /// sends and receives on it, before <see cref="Run"/>, so set-up costs and faults show before the scan. Throws
+    /// <see cref="NetworkUnreachableException"/> or <see cref="CaptureDeviceException"/> (PermissionDenied when not privileged).
     /// </summary>
-    public void Prepare(IPAddress address) => _paths.For(address);
+    public void Prepare(IPAddress address) => _paths.Resolved(address);
 
     /// <summary>
-    /// Probes every request (each address already <see cref="Prepare"/>d), calling <paramref name="onResult"/> as each
-    /// is decided, on this thread. Returns early, leaving the rest undecided, when <paramref name="cancel"/> fires.
+    /// Probes every pair of <paramref name="plan"/>, calling <paramref name="onResult"/> as each is decided and
+    /// <paramref name="onUnreachable"/> once per next hop that cannot be reached (no route, no ARP/NDP answer: the
+    /// probes behind it are counted as decided without a result), on this thread. Returns early, leaving the rest
+    /// undecided, when <paramref name="cancel"/> fires.
     /// </summary>
-    public void Run(IReadOnlyList<ProbeRequest> requests, Action<TcpProbeResult> onResult, CancellationToken cancel, Action<int, int>? progress = null)
+    public SynScanSummary Run(ScanPlan plan, Action<TcpProbeResult> onResult, Action<ProbeRequest, IPAddress, string> onUnreachable, CancellationToken cancel, Action<long, long>? progress = null)
     {
-        var probes = new Dictionary<(IPAddressValue, ushort), Probe>(requests.Count);
-        var pending = new Queue<Probe>();
-        foreach (var r in requests)
-        {
-            var key = (IPAddressValue.FromIPAddress(r.Address), r.Port); // without an IPv6 scope id, as answers carry it
-            if (!probes.ContainsKey(key))
-            {
-                var p = new Probe(r, (uint)Random.Shared.NextInt64(0, 1L << 32));
-                probes[key] = p;
-                pending.Enqueue(p);
-            }
-        }
-        var timeouts = new PriorityQueue<(Probe Probe, int Attempt), long>();
+        ArgumentNullException.ThrowIfNull(plan);
+        using var requests = plan.Requests(_options.Seed ?? (ulong)Random.Shared.NextInt64()).GetEnumerator();
+        long total = (long)plan.Count, decided = 0, unreachable = 0;
+        bool more = true;
         long maxTimeoutTicks = (long)(_options.Timeout.TotalSeconds * Stopwatch.Frequency);
         long minTimeoutTicks = Math.Min(maxTimeoutTicks, (long)(_options.MinTimeout.TotalSeconds * Stopwatch.Frequency));
         long timeoutTicks = maxTimeoutTicks; // until the first answer: the maximum
+        long neighborWait = Math.Clamp(maxTimeoutTicks / 2, Stopwatch.Frequency / 10, Stopwatch.Frequency);
         double srtt = 0, rttvar = 0;
+        var rate = new ScanRate(_options.Rate, _options.MinRate, _options.AdaptiveRate);
         var clock = Stopwatch.StartNew();
-        long sentInBucket = 0;
-        long burst = Math.Max(1, _options.Rate / 100);
-        int decided = 0, total = probes.Count;
-        long nextProgress = 0;
+        long nextProgress = 0, nextDropCheck = 0, drops = CaptureDrops(), dropsAtStart = drops;
+        int sendFailures = 0;
 
-        void Decide(Probe p, TcpProbeStatus status, string reason, IPAddress? reasonAddress, TcpSegment? response, long answeredUnixNs)
+        int RetryLimit() => _options.Retries + (rate.Adaptive && rate.Backoffs > 0 ? _options.RetriesOnLoss : 0);
+
+        void Decide(ScanProbe p, TcpProbeStatus status, string reason, IPAddress? reasonAddress, TcpSegment? response, long answeredUnixNs)
         {
-            if (p.Done)
-            {
-                return;
-            }
-            p.Done = true;
+            _inFlight.Remove((p.AddressValue, p.Port));
             decided++;
+            if (answeredUnixNs > 0 && p.Attempts > 1)
+            {
+                rate.Loss(clock.ElapsedTicks); // answered only after a retransmission: the first SYN or its answer was lost
+            }
             if (p.Attempts == 1 && answeredUnixNs > 0)
             {
                 // Karn: only unambiguous samples (answers to a SYN sent once). RFC 6298's smoothing.
@@ -139,7 +164,15 @@ public sealed class SynScanner : IDisposable
             }
             // The round trip on the wire: from the SYN's send to the answer's capture timestamp (same clock).
             TimeSpan? rtt = answeredUnixNs > 0 ? TimeSpan.FromTicks(Math.Max(0, answeredUnixNs - p.SentUnixNs) / 100) : null;
-            onResult(new TcpProbeResult(p.Request.Target, p.Request.Address, p.Request.Port, status, reason, reasonAddress, rtt, p.Attempts, _sourcePort, response));
+            var result = new TcpProbeResult(p.Target, p.Address, p.Port, status, reason, reasonAddress, rtt, p.Attempts, _sourcePort, response);
+            Release(p);
+            onResult(result);
+        }
+
+        void HopDown(ProbePath path, ProbeRequest first)
+        {
+            unreachable++;
+            onUnreachable(first, path.Hop, path.DownReason ?? "unreachable");
         }
 
         while (decided < total && !cancel.IsCancellationRequested)
@@ -152,30 +185,64 @@ public sealed class SynScanner : IDisposable
                 while (channel.Capture.TryReadNextFrame(out CapturedFrame frame, out ReadOnlySpan<byte> data, 0))
                 {
                     busy = true;
-                    Classify(channel, frame, data, probes, Decide);
+                    Classify(channel, frame, data, Decide);
                 }
             }
             long now = clock.ElapsedTicks;
-            long allowed = now * _options.Rate / Stopwatch.Frequency + 1 - sentInBucket;
-            if (allowed > burst)
+            if (now >= nextDropCheck)
             {
-                // Credit unused while reading does not pile up into a burst: at most 10 ms worth at once.
-                sentInBucket += allowed - burst;
-                allowed = burst;
+                // libpcap's drop counter: answers the kernel had no room for are losses the scan would read as silence.
+                nextDropCheck = now + Stopwatch.Frequency / 50;
+                long d = CaptureDrops();
+                if (d > drops)
+                {
+                    rate.Loss(now);
+                    drops = d;
+                }
+            }
+            long allowed = rate.Allowed(now);
+
+            // Next hops that did not answer: ask again, or give them up with every probe waiting for them.
+            while (_neighborTimeouts.TryPeek(out var nh, out long nhDue) && nhDue <= now)
+            {
+                _neighborTimeouts.Dequeue();
+                var (path, attempt) = nh;
+                if (path.State != NeighborState.Resolving || attempt != path.Attempts)
+                {
+                    continue;
+                }
+                if (path.Attempts < NeighborAttempts)
+                {
+                    _paths.SendNeighborRequest(path);
+                    _neighborTimeouts.Enqueue((path, path.Attempts), now + neighborWait);
+                    continue;
+                }
+                path.State = NeighborState.Down;
+                path.DownReason = $"{path.Hop} did not answer {(path.Hop.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? "ARP" : "neighbour solicitation")} on '{path.Channel!.Name}': the host is down or not on that link.";
+                var waiting = path.Waiting!;
+                HopDown(path, new ProbeRequest(waiting[0].Target, waiting[0].Address, waiting[0].Port));
+                foreach (var p in waiting)
+                {
+                    _inFlight.Remove((p.AddressValue, p.Port));
+                    decided++;
+                    Release(p);
+                }
+                path.Waiting = null;
+                path.Attempts = -1; // reported
             }
 
             // Then timeouts: a retransmission, or the verdict "no answer".
-            while (timeouts.TryPeek(out var head, out long due) && due <= now)
+            while (_timeouts.TryPeek(out var head, out long due) && due <= now)
             {
-                var (probe, attempt) = head;
-                if (probe.Done || attempt != probe.Attempts)
+                var (probe, id, attempt) = head;
+                if (probe.Id != id || attempt != probe.Attempts)
                 {
-                    timeouts.Dequeue();
+                    _timeouts.Dequeue();
                     continue;
                 }
-                if (probe.Attempts > _options.Retries)
+                if (probe.Attempts > RetryLimit())
                 {
-                    timeouts.Dequeue();
+                    _timeouts.Dequeue();
                     Decide(probe, TcpProbeStatus.Filtered, "no-response", null, null, 0);
                     continue;
                 }
@@ -183,21 +250,59 @@ public sealed class SynScanner : IDisposable
                 {
                     break;
                 }
-                timeouts.Dequeue();
-                Send(probe, now);
-                timeouts.Enqueue((probe, probe.Attempts), now + timeoutTicks);
-                allowed--;
-                sentInBucket++;
+                _timeouts.Dequeue();
+                if (Send(probe, now, rate, ref sendFailures))
+                {
+                    allowed--;
+                }
+                _timeouts.Enqueue((probe, probe.Id, probe.Attempts), now + timeoutTicks);
                 busy = true;
             }
-            // New probes, as the rate allows.
-            while (allowed > 0 && pending.Count > 0)
+            // New probes, as the rate allows: first those whose next hop just answered, then the plan's next pairs.
+            while (allowed > 0 && (_ready.Count > 0 || more))
             {
-                var probe = pending.Dequeue();
-                Send(probe, now);
-                timeouts.Enqueue((probe, probe.Attempts), now + timeoutTicks);
-                allowed--;
-                sentInBucket++;
+                ScanProbe probe;
+                if (_ready.Count > 0)
+                {
+                    probe = _ready.Dequeue();
+                }
+                else
+                {
+                    if (!(more = requests.MoveNext()))
+                    {
+                        break;
+                    }
+                    var request = requests.Current;
+                    var path = _paths.For(request.Address);
+                    if (path.State == NeighborState.Down)
+                    {
+                        if (path.Waiting is null && path.Attempts >= 0)
+                        {
+                            HopDown(path, request);
+                            path.Attempts = -1; // reported
+                        }
+                        decided++;
+                        continue;
+                    }
+                    probe = Rent(request, path);
+                    if (path.State != NeighborState.Ready)
+                    {
+                        (path.Waiting ??= new List<ScanProbe>()).Add(probe);
+                        if (path.State == NeighborState.Unknown)
+                        {
+                            _paths.SendNeighborRequest(path);
+                            _neighborTimeouts.Enqueue((path, path.Attempts), now + neighborWait);
+                            rate.Spend();
+                            allowed--;
+                        }
+                        continue;
+                    }
+                }
+                if (Send(probe, now, rate, ref sendFailures))
+                {
+                    allowed--;
+                }
+                _timeouts.Enqueue((probe, probe.Id, probe.Attempts), now + timeoutTicks);
                 busy = true;
             }
             if (progress != null && now >= nextProgress)
@@ -208,47 +313,113 @@ public sealed class SynScanner : IDisposable
             if (!busy && decided < total)
             {
                 // Sleep in the capture until an answer, the next send slot or the next timeout, whichever is first.
-                long next = timeouts.TryPeek(out _, out long firstDue) ? firstDue : long.MaxValue;
-                if (pending.Count > 0)
+                long next = _timeouts.TryPeek(out _, out long firstDue) ? firstDue : long.MaxValue;
+                if (_neighborTimeouts.TryPeek(out _, out long nhFirst))
                 {
-                    next = Math.Min(next, (sentInBucket * Stopwatch.Frequency) / _options.Rate);
+                    next = Math.Min(next, nhFirst);
+                }
+                if (_ready.Count > 0 || more)
+                {
+                    next = Math.Min(next, now + rate.TicksToNext());
                 }
                 int waitMs = (int)Math.Clamp((next - clock.ElapsedTicks) * 1000 / Stopwatch.Frequency, 0, _paths.Channels.Count == 1 ? 50 : CaptureWaitMs);
-                var first = _paths.Channels.First();
-                if (waitMs > 0 && first.Capture.TryReadNextFrame(out CapturedFrame f, out ReadOnlySpan<byte> d, waitMs))
+                if (waitMs > 0 && _paths.Channels.Count > 0)
                 {
-                    Classify(first, f, d, probes, Decide);
+                    foreach (var first in _paths.Channels)
+                    {
+                        if (first.Capture.TryReadNextFrame(out CapturedFrame f, out ReadOnlySpan<byte> d, waitMs))
+                        {
+                            Classify(first, f, d, Decide);
+                        }
+                        break;
+                    }
+                }
+                else if (waitMs > 0)
+                {
+                    Thread.Sleep(waitMs);
                 }
             }
         }
         progress?.Invoke(decided, total);
+        return new SynScanSummary(SynsSent, decided, unreachable, rate.Peak, rate.Current, rate.Backoffs, rate.LossSigns, CaptureDrops() - dropsAtStart, _paths.HopCount, clock.Elapsed);
     }
 
     public void Dispose() => _paths.Dispose();
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // per packet
-    private void Send(Probe probe, long now)
+    private ScanProbe Rent(ProbeRequest request, ProbePath path)
     {
-        var (channel, mac, source) = _paths.For(probe.Request.Address);
+        var p = _free.Count > 0 ? _free.Pop() : new ScanProbe();
+        p.Id = ++_nextId;
+        p.Target = request.Target;
+        p.Address = request.Address;
+        p.AddressValue = IPAddressValue.FromIPAddress(request.Address); // without an IPv6 scope id, as answers carry it
+        p.Port = request.Port;
+        p.Seq = (uint)Random.Shared.NextInt64(0, 1L << 32);
+        p.Attempts = 0;
+        p.Path = path;
+        _inFlight[(p.AddressValue, p.Port)] = p;
+        return p;
+    }
+
+    private void Release(ScanProbe p)
+    {
+        p.Id = 0; // stale timeouts no longer match
+        p.Path = null!;
+        p.Address = IPAddress.None;
+        _free.Push(p);
+    }
+
+    private long CaptureDrops()
+    {
+        long sum = 0;
+        foreach (var c in _paths.Channels)
+        {
+            if (c.Loopback)
+            {
+                continue;
+            }
+            foreach (var s in c.Capture.GetStatistics())
+            {
+                sum += Math.Max(0, s.Dropped);
+            }
+        }
+        return sum;
+    }
+
+    /// <summary>Sends the probe's SYN; false (and a sign of loss) when the kernel has no room for it now, to be sent again at its timeout.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // per packet
+    private bool Send(ScanProbe probe, long now, ScanRate rate, ref int failures)
+    {
+        var path = probe.Path;
         probe.Attempts++;
-        probe.LastSent = now;
         probe.SentUnixNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
-        probe.Source = IPAddressValue.FromIPAddress(source);
         var spec = _spec;
-        spec.Source = source;
-        spec.Destination = probe.Request.Address;
-        spec.DestinationPort = probe.Request.Port;
+        spec.Source = path.Source;
+        spec.Destination = probe.Address;
+        spec.DestinationPort = probe.Port;
         spec.SequenceNumber = probe.Seq;
         spec.Flags = TcpFlags.Syn;
         spec.Window = 64240;
         spec.Options = _synOptions;
-        channel.SendSegment(spec, mac, _buffer);
+        try
+        {
+            path.Channel!.SendSegment(spec, path.Mac, _buffer);
+        }
+        catch (CaptureDeviceException e) when (e.Fault == CaptureDeviceFault.SendFailed && ++failures < 1000)
+        {
+            rate.Loss(now); // ENOBUFS and kin: the queue to the NIC is full
+            rate.Spend();
+            probe.Attempts--; // not sent: it goes again at its timeout without using a retry
+            return false;
+        }
+        failures = 0;
+        rate.Spend();
         SynsSent++;
+        return true;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // per packet
-    private void Classify(ProbeChannel channel, in CapturedFrame frame, ReadOnlySpan<byte> data, Dictionary<(IPAddressValue, ushort), Probe> probes,
-        Action<Probe, TcpProbeStatus, string, IPAddress?, TcpSegment?, long> decide)
+    private void Classify(ProbeChannel channel, in CapturedFrame frame, ReadOnlySpan<byte> data, Action<ScanProbe, TcpProbeStatus, string, IPAddress?, TcpSegment?, long> decide)
     {
         var status = PacketDecoder.TryDecode(frame.LinkType, data, frame.OriginalLength, out DecodedTcp tcp);
         if (status == DecodeStatus.Tcp)
@@ -257,7 +428,7 @@ public sealed class SynScanner : IDisposable
             {
                 return;
             }
-            if (!probes.TryGetValue((tcp.SourceAddress, tcp.SourcePort), out var probe) || probe.Done || !tcp.DestinationAddress.Equals(probe.Source))
+            if (!_inFlight.TryGetValue((tcp.SourceAddress, tcp.SourcePort), out var probe) || probe.Attempts == 0 || !tcp.DestinationAddress.Equals(probe.Path.SourceValue))
             {
                 return;
             }
@@ -265,8 +436,8 @@ public sealed class SynScanner : IDisposable
             if ((tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == (TcpFlags.Syn | TcpFlags.Ack) && acksOurSyn)
             {
                 var response = TcpSegment.Create(frame, data, tcp, null, channel.Name);
+                TearDown(probe);
                 decide(probe, TcpProbeStatus.Open, "syn-ack", null, response, frame.UnixTimeNanoseconds);
-                TearDown(channel, probe);
             }
             else if ((tcp.Flags & TcpFlags.Rst) != 0 && acksOurSyn)
             {
@@ -274,169 +445,34 @@ public sealed class SynScanner : IDisposable
             }
             return;
         }
+        if (frame.LinkType == LinkType.Ethernet && _paths.TryTakeNeighborReply(data) is { } ready)
+        {
+            foreach (var p in ready.Waiting ?? (IEnumerable<ScanProbe>)Array.Empty<ScanProbe>())
+            {
+                _ready.Enqueue(p);
+            }
+            ready.Waiting = null;
+            return;
+        }
         if (IcmpError.TryParse(frame.LinkType, data, out var icmp) && icmp.InnerSourcePort == _sourcePort
-            && probes.TryGetValue((IPAddressValue.FromIPAddress(icmp.InnerDestination), icmp.InnerDestinationPort), out var quoted) && !quoted.Done
-            && icmp.InnerSequence == quoted.Seq && quoted.Attempts > 0 && IPAddressValue.FromIPAddress(icmp.InnerSource).Equals(quoted.Source) && icmp.Reason != null)
+            && _inFlight.TryGetValue((IPAddressValue.FromIPAddress(icmp.InnerDestination), icmp.InnerDestinationPort), out var quoted)
+            && icmp.InnerSequence == quoted.Seq && quoted.Attempts > 0 && IPAddressValue.FromIPAddress(icmp.InnerSource).Equals(quoted.Path.SourceValue) && icmp.Reason != null)
         {
             decide(quoted, TcpProbeStatus.Filtered, icmp.Reason, icmp.Sender, null, frame.UnixTimeNanoseconds);
         }
     }
 
     /// <summary>After a SYN-ACK: a RST with our next sequence number, so the target drops its half-open connection.</summary>
-    private void TearDown(ProbeChannel channel, Probe probe)
+    private void TearDown(ScanProbe probe)
     {
-        var (_, mac, source) = _paths.For(probe.Request.Address);
         var spec = _spec;
-        spec.Source = source;
-        spec.Destination = probe.Request.Address;
-        spec.DestinationPort = probe.Request.Port;
+        spec.Source = probe.Path.Source;
+        spec.Destination = probe.Address;
+        spec.DestinationPort = probe.Port;
         spec.SequenceNumber = probe.Seq + 1;
         spec.Flags = TcpFlags.Rst;
         spec.Window = 0;
         spec.Options = Array.Empty<byte>();
-        channel.SendSegment(spec, mac, _buffer);
-    }
-
-    private sealed class Probe
-    {
-        public Probe(ProbeRequest request, uint seq)
-        {
-            Request = request;
-            Seq = seq;
-        }
-
-        public ProbeRequest Request { get; }
-        public uint Seq { get; }
-        public int Attempts { get; set; }
-        public long LastSent { get; set; }
-        public long SentUnixNs { get; set; }
-        public bool Done { get; set; }
-        public IPAddressValue Source { get; set; }
-    }
-}
-
-/// <summary>An ICMP or ICMPv6 error that quotes a TCP segment: who sent it, why, and the quoted addresses, ports and sequence number.</summary>
-internal readonly record struct IcmpError(IPAddress Sender, string? Reason, IPAddress InnerSource, IPAddress InnerDestination, ushort InnerSourcePort, ushort InnerDestinationPort, uint InnerSequence)
-{
-    public static bool TryParse(LinkType linkType, ReadOnlySpan<byte> frame, out IcmpError error)
-    {
-        error = default;
-        if (!TryFindIP(linkType, frame, out int ip) || frame.Length < ip + 20)
-        {
-            return false;
-        }
-        var p = frame[ip..];
-        int version = p[0] >> 4;
-        if (version == 4)
-        {
-            int ihl = (p[0] & 0xF) * 4;
-            if (p[9] != 1 || p.Length < ihl + 8 + 20 + 8)
-            {
-                return false;
-            }
-            var icmp = p[ihl..];
-            string? reason = (icmp[0], icmp[1]) switch
-            {
-                (3, 0) => "icmp-net-unreachable",
-                (3, 1) => "icmp-host-unreachable",
-                (3, 2) => "icmp-protocol-unreachable",
-                (3, 3) => "icmp-port-unreachable",
-                (3, 9) => "icmp-net-prohibited",
-                (3, 10) => "icmp-host-prohibited",
-                (3, 13) => "icmp-admin-prohibited",
-                (11, _) => "icmp-time-exceeded",
-                _ => null,
-            };
-            var inner = icmp[8..];
-            int innerIhl = (inner[0] & 0xF) * 4;
-            if (inner[0] >> 4 != 4 || inner[9] != 6 || inner.Length < innerIhl + 8)
-            {
-                return false;
-            }
-            var tcp = inner[innerIhl..];
-            error = new IcmpError(new IPAddress(p.Slice(12, 4)), reason, new IPAddress(inner.Slice(12, 4)), new IPAddress(inner.Slice(16, 4)),
-                BinaryPrimitives.ReadUInt16BigEndian(tcp), BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]), BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]));
-            return true;
-        }
-        if (version == 6 && p.Length >= 40 + 8 + 40 + 8)
-        {
-            // Skip extension headers (hop-by-hop, routing, destination options, fragment) up to ICMPv6.
-            int next = p[6], offset = 40;
-            while (next is 0 or 43 or 60 or 44 && p.Length >= offset + 8)
-            {
-                int length = next == 44 ? 8 : (p[offset + 1] + 1) * 8;
-                next = p[offset];
-                offset += length;
-            }
-            if (next != 58 || p.Length < offset + 8 + 40 + 8)
-            {
-                return false;
-            }
-            var icmp = p[offset..];
-            string? reason = (icmp[0], icmp[1]) switch
-            {
-                (1, 0) => "icmp6-no-route",
-                (1, 1) => "icmp6-admin-prohibited",
-                (1, 2) => "icmp6-beyond-scope",
-                (1, 3) => "icmp6-address-unreachable",
-                (1, 4) => "icmp6-port-unreachable",
-                (1, 5) => "icmp6-source-policy-failed",
-                (1, 6) => "icmp6-reject-route",
-                (3, _) => "icmp6-time-exceeded",
-                _ => null,
-            };
-            if (reason is null)
-            {
-                return false;
-            }
-            var inner = icmp[8..];
-            if (inner[0] >> 4 != 6 || inner[6] != 6)
-            {
-                return false;
-            }
-            var tcp = inner[40..];
-            error = new IcmpError(new IPAddress(p.Slice(8, 16)), reason, new IPAddress(inner.Slice(8, 16)), new IPAddress(inner.Slice(24, 16)),
-                BinaryPrimitives.ReadUInt16BigEndian(tcp), BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]), BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]));
-            return true;
-        }
-        return false;
-    }
-
-    private static bool TryFindIP(LinkType linkType, ReadOnlySpan<byte> f, out int offset)
-    {
-        offset = 0;
-        switch (linkType)
-        {
-            case LinkType.Ethernet:
-                offset = 12;
-                while (f.Length >= offset + 2 && BinaryPrimitives.ReadUInt16BigEndian(f[offset..]) is 0x8100 or 0x88A8)
-                {
-                    offset += 4;
-                }
-                if (f.Length < offset + 2 || BinaryPrimitives.ReadUInt16BigEndian(f[offset..]) is not (0x0800 or 0x86DD))
-                {
-                    return false;
-                }
-                offset += 2;
-                return true;
-            case LinkType.LinuxSll:
-                offset = 16;
-                return f.Length > 16;
-            case LinkType.LinuxSll2:
-                offset = 20;
-                return f.Length > 20;
-            case LinkType.Null:
-            case LinkType.Loop:
-                offset = 4;
-                return f.Length > 4;
-            case LinkType.Raw:
-            case LinkType.RawBsd:
-            case LinkType.RawOpenBsd:
-            case LinkType.IPv4:
-            case LinkType.IPv6:
-                return f.Length > 0;
-            default:
-                return false;
-        }
+        probe.Path.Channel!.SendSegment(spec, probe.Path.Mac, _buffer);
     }
 }

@@ -49,7 +49,7 @@ public sealed class TcpSender : IDisposable
         var frame = segment.Frame.Span;
         int ipLength = Math.Min(d.IPLength > 0 ? d.IPLength : frame.Length - d.IPOffset, frame.Length - d.IPOffset);
         IPAddress destination = segment.DestinationIPAddress;
-        var (channel, mac, _) = _paths.For(destination);
+        var (channel, mac, _) = _paths.Resolved(destination);
         // Drain what the capture already holds, so an old segment is not taken for the answer.
         while (channel.Capture.TryReadNextFrame(out _, out _, 0))
         {

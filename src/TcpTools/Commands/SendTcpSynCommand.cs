@@ -1,9 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Net;
-using System.Net.Sockets;
 using System.Threading;
 using TcpTools.Engine.Capture;
 using TcpTools.Engine.Probing;
@@ -11,25 +11,34 @@ using TcpTools.Engine.Probing;
 namespace TcpTools.Commands;
 
 /// <summary>
-/// Send-TcpSyn: half-open SYN probes, as nmap -sS sends them, to one port or thousands; one TcpProbeResult (or,
-/// with -Quiet, one $true/$false per target) per address and port, streamed as each is decided.
+/// Send-TcpSyn: half-open SYN probes, as nmap -sS sends them, to one port of one host or to every port of whole
+/// networks; one TcpProbeResult (or, with -Quiet, one $true/$false per target) per address and port, streamed as
+/// each is decided. Targets are planned by the engine's ScanPlanner and probed by its SynScanner.
 /// </summary>
-[Cmdlet(VerbsCommunications.Send, "TcpSyn", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommunications.Send, "TcpSyn", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = TargetSet)]
 [OutputType(typeof(TcpProbeResult))]
 [OutputType(typeof(bool))]
 public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
 {
+    private const string TargetSet = "Target";
+    private const string FileSet = "TargetFile";
     private readonly CancellationTokenSource _stopping = new();
-    private readonly List<ProbeRequest> _requests = new();
+    private readonly List<ScanTarget> _offered = new();
+    private ScanPlanner? _planner;
     private SynScanner? _scanner;
     private readonly System.Diagnostics.Stopwatch _sinceStart = System.Diagnostics.Stopwatch.StartNew();
 
-    /// <summary>"host", "host:80", "host:80,443,8000-8100", "[fd00::1]:443"; strings or objects with ComputerName from the pipeline.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Hosts, addresses, CIDR blocks or ranges with ports: "web01:443", "198.18.0.0/24:22,80", "[fd00:198:18::/120]:443", "198.18.0.1-40"; strings or objects with ComputerName from the pipeline.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSet)]
     [Alias("ComputerName", "HostName", "Host", "IPAddress", "Address")]
     [ProbeTargetTransformation]
     [ValidateNotNullOrEmpty]
     public string[] Target { get; set; } = Array.Empty<string>();
+
+    /// <summary>Files of targets, one or more per line separated by spaces, '#' starting a comment (as nmap -iL reads them).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FileSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] TargetFile { get; set; } = Array.Empty<string>();
 
     /// <summary>Ports to probe on every target, as numbers or lists and ranges ("22,80,8000-8100"); added to the target's own.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
@@ -37,20 +46,34 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
     [ArgumentCompleter(typeof(ServicePortCompleter))]
     public string[]? Port { get; set; }
 
+    /// <summary>Addresses, blocks, ranges or names never probed, whatever the targets say (as nmap --exclude).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Exclude { get; set; }
+
+    /// <summary>Allows targets larger than an IPv4 /8 or an IPv6 /112.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     /// <summary>The longest wait for an answer before sending the SYN again (adaptive below it; a number is seconds; default 1).</summary>
     [Parameter]
     [SecondsToTimeSpan]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How many times an unanswered SYN is sent again before the port counts as Filtered (default 1).</summary>
+    /// <summary>How many times an unanswered SYN is sent again before the port counts as Filtered (default 1, and 2 more once the scan has seen losses).</summary>
     [Parameter]
     [ValidateRange(0, 10)]
     public int Retries { get; set; } = 1;
 
-    /// <summary>At most this many SYNs per second, retransmissions included (default 10000).</summary>
+    /// <summary>At most this many SYNs per second, retransmissions included: the cap of the adaptive rate (default 1,000,000).</summary>
     [Parameter]
     [ValidateRange(1, 10_000_000)]
-    public int Rate { get; set; } = 10_000;
+    public int Rate { get; set; } = SynScanOptions.DefaultMaxRate;
+
+    /// <summary>At least this many SYNs per second: the adaptive rate never backs off below it (default 100). -MinRate equal to -Rate sends at that one rate.</summary>
+    [Parameter]
+    [ValidateRange(1, 10_000_000)]
+    public int MinRate { get; set; } = 100;
 
     /// <summary>The source port of the probes (default: random, 40000-59999).</summary>
     [Parameter]
@@ -89,152 +112,92 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "-Timeout must be positive."), "InvalidTimeout", ErrorCategory.InvalidArgument, Timeout));
         }
+        if (MinRate > Rate)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(MinRate), MinRate, $"-MinRate ({MinRate}) is above -Rate ({Rate}): the floor must not be above the cap."), "InvalidRate", ErrorCategory.InvalidArgument, MinRate));
+        }
+        var problems = new List<ScanProblem>();
+        _planner = new ScanPlanner(new ScanPlanOptions { IPv4Only = IPv4, IPv6Only = IPv6, Exclude = Exclude ?? Array.Empty<string>(), Force = Force }, problems, _stopping.Token);
+        if (problems.Find(p => !p.IsWarning) is { } bad)
+        {
+            ThrowTerminatingError(Error(bad));
+        }
+        if (ParameterSetName == FileSet)
+        {
+            foreach (string file in TargetFile)
+            {
+                string path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(file);
+                string[] lines;
+                try
+                {
+                    lines = File.ReadAllLines(path);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    WriteError(new ErrorRecord(e, "TargetFileUnreadable", e is FileNotFoundException or DirectoryNotFoundException ? ErrorCategory.ObjectNotFound : ErrorCategory.ReadError, file));
+                    continue;
+                }
+                Offer(lines.SelectMany(l => (l.IndexOf('#', StringComparison.Ordinal) is int h and >= 0 ? l[..h] : l).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)));
+            }
+        }
     }
 
     protected override void ProcessRecord()
     {
-        var extraPorts = new List<ushort>();
-        foreach (string p in Port ?? Array.Empty<string>())
+        if (ParameterSetName == TargetSet)
         {
-            if (!ProbeTargets.TryParsePorts(p, extraPorts, out string? error))
-            {
-                WriteError(new ErrorRecord(new ArgumentException($"-Port: {error}"), "InvalidPort", ErrorCategory.InvalidArgument, p));
-                return;
-            }
-        }
-        foreach (string text in Target)
-        {
-            if (_stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            if (!ProbeTargets.TryParse(text, out string host, out var ports, out string? error))
-            {
-                WriteError(new ErrorRecord(new ArgumentException(error), "InvalidTarget", ErrorCategory.InvalidArgument, text));
-                continue;
-            }
-            ports.AddRange(extraPorts);
-            if (ports.Count == 0)
-            {
-                string hint = ushort.TryParse(text, out _) ? " (PowerShell splits an unquoted 'host:80,443' at the comma: quote it)" : "";
-                WriteError(new ErrorRecord(new ArgumentException($"'{text}' names no port: write host:port, or give -Port{hint}."), "TargetHasNoPort", ErrorCategory.InvalidArgument, text));
-                continue;
-            }
-            IPAddress? address = Resolve(text, host);
-            if (address is null)
-            {
-                continue;
-            }
-            string? refusal = ProbeTargets.RefusalReason(address);
-            if (refusal != null)
-            {
-                WriteError(new ErrorRecord(new ArgumentException($"'{text}' ({address}) {refusal}: Send-TcpSyn probes one host at a time."), "TargetRefused", ErrorCategory.InvalidArgument, text));
-                continue;
-            }
-            var distinct = ports.Distinct().ToList();
-            string portText = distinct.Count == 1 ? "port " + distinct[0].ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{distinct.Count} ports";
-            if (!ShouldProcess($"{address} ({text})", $"Send TCP SYN probes to {portText}"))
-            {
-                continue;
-            }
-            _requests.AddRange(distinct.Select(p => new ProbeRequest(text, address, p)));
+            Offer(Target);
         }
     }
 
     protected override void EndProcessing()
     {
-        if (_requests.Count == 0)
+        var problems = new List<ScanProblem>();
+        if (_offered.Count > 1 && ScanPlan.Create(_offered) is { } whole
+            && !ShouldProcess($"{_offered.Count} targets: {ScanTarget.Number(whole.Addresses)} addresses", $"Send {whole.Count:N0} TCP SYN probes, each address and port once"))
         {
             return;
         }
-        long parsedMs = _sinceStart.ElapsedMilliseconds;
+        var plan = _planner!.Build(problems);
+        WriteProblems(problems);
+        if (plan is null)
+        {
+            return;
+        }
+        long plannedMs = _sinceStart.ElapsedMilliseconds;
+        bool explicitRetries = MyInvocation.BoundParameters.ContainsKey(nameof(Retries));
         try
         {
             _scanner = new SynScanner(new SynScanOptions
             {
                 Timeout = Timeout,
                 Retries = Retries,
+                RetriesOnLoss = explicitRetries ? 0 : 2,
                 Rate = Rate,
+                MinRate = MinRate,
+                AdaptiveRate = MinRate < Rate,
                 SourcePort = MyInvocation.BoundParameters.ContainsKey(nameof(SourcePort)) ? SourcePort : null,
                 Interface = Interface,
             });
-            var ready = new List<ProbeRequest>(_requests.Count);
-            foreach (var group in _requests.GroupBy(r => r.Address))
-            {
-                if (_stopping.IsCancellationRequested)
-                {
-                    return;
-                }
-                try
-                {
-                    _scanner.Prepare(group.Key);
-                    ready.AddRange(group);
-                }
-                catch (NetworkUnreachableException e)
-                {
-                    foreach (string target in group.Select(r => r.Target).Distinct())
-                    {
-                        WriteError(new ErrorRecord(e, "TargetUnreachable", ErrorCategory.ConnectionError, target));
-                    }
-                }
-            }
-            WriteVerbose($"Probing {ready.Count} ports on {ready.Select(r => r.Address).Distinct().Count()} addresses from source port {_scanner.SourcePort}, at most {Rate} SYNs/s, {Timeout.TotalSeconds} s timeout, {Retries} retries (targets parsed in {parsedMs} ms, routes, neighbours and capture ready in {_sinceStart.ElapsedMilliseconds - parsedMs} ms).");
+            string rateText = MinRate < Rate ? $"adaptive rate from 20,000 SYNs/s up to {Rate:N0} (floor {MinRate:N0})" : $"{Rate:N0} SYNs/s";
+            WriteVerbose($"Probing {plan.Count:N0} ports on {ScanTarget.Number(plan.Addresses)} addresses in random order from source port {_scanner.SourcePort}, {rateText}, {Timeout.TotalSeconds} s timeout, {Retries} retries (targets planned in {plannedMs} ms).");
+            var output = new ProbeOutput(this, plan, Quiet, Status);
             int activity = 4242;
-            bool showProgress = ready.Count > 100;
-            var counts = new int[3];
-            var started = System.Diagnostics.Stopwatch.StartNew();
-            bool[] wanted = { true, true, true };
-            if (Status is { Length: > 0 })
-            {
-                wanted = new bool[3];
-                foreach (var s in Status)
+            bool showProgress = plan.Count > 100;
+            var summary = _scanner.Run(plan, output.Write, (request, hop, reason) =>
+                WriteError(new ErrorRecord(new NetworkUnreachableException(hop, reason), "TargetUnreachable", ErrorCategory.ConnectionError, request.Target)),
+                _stopping.Token, showProgress ? (done, total) => WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", $"{done:N0} of {total:N0} probes decided")
                 {
-                    wanted[(int)s] = true;
-                }
-            }
-            // -Quiet: one answer per target as given ('web01:80,443' is one target): $true when every port is open,
-            // written as soon as the target's last probe is decided.
-            // A port two targets share is probed once; its result counts for both.
-            var perTarget = new Dictionary<string, (int Left, bool AllOpen)>();
-            var targetsOf = new Dictionary<(IPAddress, ushort), List<string>>();
-            foreach (var r in ready.DistinctBy(r => (r.Target, r.Address, r.Port)))
-            {
-                perTarget[r.Target] = perTarget.TryGetValue(r.Target, out var t) ? (t.Left + 1, true) : (1, true);
-                if (!targetsOf.TryGetValue((r.Address, r.Port), out var list))
-                {
-                    targetsOf[(r.Address, r.Port)] = list = new List<string>();
-                }
-                list.Add(r.Target);
-            }
-            _scanner.Run(ready, result =>
-            {
-                counts[(int)result.Status]++;
-                if (Quiet)
-                {
-                    foreach (string target in targetsOf[(result.IPAddress, result.Port)])
-                    {
-                        var (left, allOpen) = perTarget[target];
-                        perTarget[target] = (left - 1, allOpen && result.IsOpen);
-                        if (left == 1)
-                        {
-                            WriteObject(allOpen && result.IsOpen);
-                        }
-                    }
-                    return;
-                }
-                if (wanted[(int)result.Status])
-                {
-                    WriteObject(result);
-                }
-            }, _stopping.Token, showProgress ? (done, total) => WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", $"{done} of {total} probes decided")
-            {
-                PercentComplete = total == 0 ? 100 : done * 100 / total,
-            }) : null);
+                    PercentComplete = total == 0 ? 100 : (int)(done * 100 / total),
+                }) : null);
             if (showProgress)
             {
                 WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", "Done") { RecordType = ProgressRecordType.Completed });
             }
-            WriteVerbose($"{_scanner.SynsSent} SYNs sent for {ready.Count} probes in {started.Elapsed.TotalSeconds:F2} s: {counts[0]} open, {counts[1]} closed, {counts[2]} filtered.");
+            output.Finish();
+            WriteVerbose($"{summary.SynsSent:N0} SYNs sent for {plan.Count:N0} probes in {summary.Elapsed.TotalSeconds:F2} s: {output.Counts[0]} open, {output.Counts[1]} closed, {output.Counts[2]} filtered"
+                + (summary.Unreachable > 0 ? $", {summary.Unreachable} next hops unreachable" : "") + ".");
+            WriteVerbose($"Rate: peak {summary.PeakRate:N0} SYNs/s, {summary.FinalRate:N0} at the end, {summary.Backoffs} back-offs on {summary.LossSigns} signs of loss (late answers, {summary.CaptureDrops} answers libpcap dropped); {summary.NextHops} next hops.");
         }
         catch (CaptureDeviceException e)
         {
@@ -260,47 +223,65 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private IPAddress? Resolve(string text, string host)
+    /// <summary>Reads each target (errors and warnings written per target) and, when the user agrees, adds it to the plan.</summary>
+    private void Offer(IEnumerable<string> targets)
     {
-        if (IPAddress.TryParse(host, out var literal))
+        var extraPorts = new List<ushort>();
+        foreach (string p in Port ?? Array.Empty<string>())
         {
-            if ((IPv4 && literal.AddressFamily != AddressFamily.InterNetwork) || (IPv6 && literal.AddressFamily != AddressFamily.InterNetworkV6))
+            if (!ProbeTargets.TryParsePorts(p, extraPorts, out string? error))
             {
-                WriteError(new ErrorRecord(new ArgumentException($"'{text}' is an {(literal.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} address, but -{(IPv4 ? "IPv4" : "IPv6")} was given."), "AddressFamilyMismatch", ErrorCategory.InvalidArgument, text));
-                return null;
+                WriteError(new ErrorRecord(new ArgumentException($"-Port: {error}"), "InvalidPort", ErrorCategory.InvalidArgument, p));
+                return;
             }
-            return literal;
         }
-        IPAddress[] addresses;
-        try
+        var problems = new List<ScanProblem>();
+        foreach (string text in targets)
         {
-            var lookup = Dns.GetHostAddressesAsync(host, IPv4 ? AddressFamily.InterNetwork : IPv6 ? AddressFamily.InterNetworkV6 : AddressFamily.Unspecified, _stopping.Token);
-            if (!lookup.Wait(TimeSpan.FromSeconds(10)))
+            if (_stopping.IsCancellationRequested)
             {
-                WriteError(new ErrorRecord(new TimeoutException($"Resolving '{host}' took more than 10 seconds."), "TargetNotResolved", ErrorCategory.ObjectNotFound, text));
-                return null;
+                return;
             }
-            addresses = lookup.Result;
-        }
-        catch (AggregateException e) when (e.InnerException is SocketException or OperationCanceledException)
-        {
-            WriteError(new ErrorRecord(e.InnerException!, "TargetNotResolved", ErrorCategory.ObjectNotFound, text)
+            problems.Clear();
+            var target = _planner!.Read(text, extraPorts, problems, _stopping.Token);
+            WriteProblems(problems);
+            if (target is null)
             {
-                ErrorDetails = new ErrorDetails($"Cannot resolve '{host}': {e.InnerException!.Message}"),
-            });
-            return null;
-        }
-        var chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPv6)
-            ?? addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetworkV6 && !IPv4);
-        if (chosen is null)
-        {
-            WriteError(new ErrorRecord(new SocketException((int)SocketError.HostNotFound), "TargetNotResolved", ErrorCategory.ObjectNotFound, text)
+                continue;
+            }
+            _offered.Add(target);
+            if (ShouldProcess(target.Describe() + (target.Text == target.Describe() ? "" : $" ({target.Text})"), $"Send TCP SYN probes to {target.DescribePorts()}"))
             {
-                ErrorDetails = new ErrorDetails($"'{host}' has no {(IPv4 ? "IPv4 (A) address" : IPv6 ? "IPv6 (AAAA) address" : "address")}."),
-            });
+                _planner.Accept(target);
+            }
         }
-        return chosen;
     }
+
+    private void WriteProblems(List<ScanProblem> problems)
+    {
+        foreach (var p in problems)
+        {
+            if (p.IsWarning)
+            {
+                WriteWarning(p.Message);
+            }
+            else
+            {
+                WriteError(Error(p));
+            }
+        }
+    }
+
+    private static ErrorRecord Error(ScanProblem p) =>
+        new(p.Exception ?? new ArgumentException(p.Message), p.ErrorId, p.Category switch
+        {
+            ScanProblemCategory.ObjectNotFound => ErrorCategory.ObjectNotFound,
+            ScanProblemCategory.LimitsExceeded => ErrorCategory.LimitsExceeded,
+            _ => ErrorCategory.InvalidArgument,
+        }, p.Target)
+        {
+            ErrorDetails = p.Exception is null ? null : new ErrorDetails(p.Message),
+        };
 }
 
 /// <summary>
