@@ -73,6 +73,7 @@ public class ModuleTests
             ["Send-TcpReset"] = "TcpTools.TcpSegment", // with -PassThru
             ["Send-TcpSegment"] = "TcpTools.TcpSegment",
             ["Send-TcpSyn"] = "TcpTools.TcpProbeResult,System.Boolean", // -Quiet: bool
+            ["Trace-TcpRoute"] = "TcpTools.TcpRouteHop",
             ["Wait-TcpState"] = "TcpTools.TcpSocket,System.Boolean,TcpTools.TcpConnectionState,System.Boolean", // sockets, or with -Interface connections; -Quiet: bool
             ["Invoke-TcpCommand"] = "System.Management.Automation.PSObject", // what the script block writes, deserialized
         }, declared);

@@ -6,7 +6,7 @@ using TcpTools.Engine.Capture;
 namespace TcpTools.Engine.Probing;
 
 /// <summary>An ICMP or ICMPv6 error that quotes a TCP segment: who sent it, why, and the quoted addresses, ports and sequence number.</summary>
-internal readonly record struct IcmpError(IPAddress Sender, string? Reason, IPAddress InnerSource, IPAddress InnerDestination, ushort InnerSourcePort, ushort InnerDestinationPort, uint InnerSequence)
+internal readonly record struct IcmpError(IPAddress Sender, string? Reason, IPAddress InnerSource, IPAddress InnerDestination, ushort InnerSourcePort, ushort InnerDestinationPort, uint InnerSequence, byte OuterTtl = 0)
 {
     public static bool TryParse(LinkType linkType, ReadOnlySpan<byte> frame, out IcmpError error)
     {
@@ -45,7 +45,7 @@ internal readonly record struct IcmpError(IPAddress Sender, string? Reason, IPAd
             }
             var tcp = inner[innerIhl..];
             error = new IcmpError(new IPAddress(p.Slice(12, 4)), reason, new IPAddress(inner.Slice(12, 4)), new IPAddress(inner.Slice(16, 4)),
-                BinaryPrimitives.ReadUInt16BigEndian(tcp), BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]), BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]));
+                BinaryPrimitives.ReadUInt16BigEndian(tcp), BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]), BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]), p[8]);
             return true;
         }
         if (version == 6 && p.Length >= 40 + 8 + 40 + 8)
@@ -86,7 +86,7 @@ internal readonly record struct IcmpError(IPAddress Sender, string? Reason, IPAd
             }
             var tcp = inner[40..];
             error = new IcmpError(new IPAddress(p.Slice(8, 16)), reason, new IPAddress(inner.Slice(8, 16)), new IPAddress(inner.Slice(24, 16)),
-                BinaryPrimitives.ReadUInt16BigEndian(tcp), BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]), BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]));
+                BinaryPrimitives.ReadUInt16BigEndian(tcp), BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]), BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]), p[7]);
             return true;
         }
         return false;

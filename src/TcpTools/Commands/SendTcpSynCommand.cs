@@ -184,8 +184,19 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
             var output = new ProbeOutput(this, plan, Quiet, Status);
             int activity = 4242;
             bool showProgress = plan.Count > 100;
+            // A single host that cannot be reached is an error; in a block or range, hosts that do not answer ARP
+            // are the usual case (nmap: "host down"), counted in one warning per target at the end.
+            var many = plan.Targets.Where(t => t.Addresses > 1).Select(t => t.Text).ToHashSet();
+            var down = new Dictionary<string, int>();
             var summary = _scanner.Run(plan, output.Write, (request, hop, reason) =>
-                WriteError(new ErrorRecord(new NetworkUnreachableException(hop, reason), "TargetUnreachable", ErrorCategory.ConnectionError, request.Target)),
+            {
+                if (many.Contains(request.Target) && hop.Equals(request.Address))
+                {
+                    down[request.Target] = down.GetValueOrDefault(request.Target) + 1;
+                    return;
+                }
+                WriteError(new ErrorRecord(new NetworkUnreachableException(hop, reason), "TargetUnreachable", ErrorCategory.ConnectionError, request.Target));
+            },
                 _stopping.Token, showProgress ? (done, total) => WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", $"{done:N0} of {total:N0} probes decided")
                 {
                     PercentComplete = total == 0 ? 100 : (int)(done * 100 / total),
@@ -195,6 +206,10 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
                 WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", "Done") { RecordType = ProgressRecordType.Completed });
             }
             output.Finish();
+            foreach (var (target, count) in down)
+            {
+                WriteWarning($"{target}: {count:N0} {(count == 1 ? "address" : "addresses")} did not answer ARP or neighbour solicitation (down, or not on the link): not probed.");
+            }
             WriteVerbose($"{summary.SynsSent:N0} SYNs sent for {plan.Count:N0} probes in {summary.Elapsed.TotalSeconds:F2} s: {output.Counts[0]} open, {output.Counts[1]} closed, {output.Counts[2]} filtered"
                 + (summary.Unreachable > 0 ? $", {summary.Unreachable} next hops unreachable" : "") + ".");
             WriteVerbose($"Rate: peak {summary.PeakRate:N0} SYNs/s, {summary.FinalRate:N0} at the end, {summary.Backoffs} back-offs on {summary.LossSigns} signs of loss (late answers, {summary.CaptureDrops} answers libpcap dropped); {summary.NextHops} next hops.");
