@@ -123,6 +123,102 @@ public class SendTcpSynNamespaceTests
     }
 
     [NamespaceFact]
+    public void Networks_are_scanned_each_pair_once_with_exclusions_and_silent_hosts_in_one_warning()
+    {
+        using var lab = new NetworkLab();
+        using var listener = lab.Socket(lab.Server, false);
+        listener.Bind(new IPEndPoint(IPAddress.Any, Listening));
+        listener.Listen(256);
+        // The server owns 198.18.4.0/26 (a local route: one namespace, 64 hosts), reached on the link, so each
+        // address is its own ARP; nobody holds 198.18.5.0/29, so those addresses never answer ARP.
+        lab.Exec(lab.Server, "ip", "route", "add", "local", "198.18.4.0/26", "dev", "lo");
+        lab.Exec(lab.Client, "ip", "route", "add", "198.18.4.0/26", "dev", lab.ClientVeth);
+        lab.Exec(lab.Client, "ip", "route", "add", "198.18.5.0/29", "dev", lab.ClientVeth);
+        using var run = LivePowerShell.RunToEnd(lab.Client, $$"""
+            Send-TcpSyn '198.18.4.0/26:22,{{Listening}}', '198.18.4.8-12:{{Closed}},{{Listening}}', '198.18.5.0/29:{{Listening}}' -Exclude 198.18.4.30-40 -Timeout 0.5 -Verbose
+            """, timeout: TimeSpan.FromSeconds(60));
+        run.AssertNoErrors();
+        var results = run.Items<TcpProbeResult>().Select(i => i.Item).ToList();
+        // .1-.62 (network and broadcast skipped) less the 11 excluded: 51 hosts × 2 ports, and 7002 on .8-.12.
+        var hosts = Enumerable.Range(1, 62).Where(h => h is < 30 or > 40).ToList();
+        var expected = hosts.SelectMany(h => new[] { $"198.18.4.{h}:22", $"198.18.4.{h}:{Listening}" })
+            .Concat(Enumerable.Range(8, 5).Select(h => $"198.18.4.{h}:{Closed}")).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, results.Select(r => $"{r.Address}:{r.Port}").Order(StringComparer.Ordinal));
+        Assert.All(results, r => Assert.Equal(r.Port == Listening ? TcpProbeStatus.Open : TcpProbeStatus.Closed, r.Status));
+        // The overlap (.8-.12, port 7001) was probed once, under the first target that names it.
+        Assert.All(results.Where(r => r.Port == Listening), r => Assert.Equal($"198.18.4.0/26:22,{Listening}", r.Target));
+        var warning = Assert.Single(run.Warnings);
+        Assert.Equal($"198.18.5.0/29:{Listening}: 6 addresses did not answer ARP or neighbour solicitation (down, or not on the link): not probed.", warning);
+        // 51 + 6 addresses, each on the link its own next hop; the 6 silent ones' probes are never sent.
+        Assert.Contains(run.Verbose, v => v.Contains("Probing 113 ports on 57 addresses in random order", StringComparison.Ordinal));
+        Assert.Contains(run.Verbose, v => v.StartsWith("107 SYNs sent for 113 probes", StringComparison.Ordinal));
+        Assert.Contains(run.Verbose, v => v.EndsWith("57 next hops.", StringComparison.Ordinal));
+    }
+
+    [NamespaceFact]
+    public void Doubtful_answers_are_warnings_and_properties_of_the_results()
+    {
+        using var lab = new NetworkLab();
+        using var listener = lab.Socket(lab.Server, false);
+        listener.Bind(new IPEndPoint(IPAddress.Any, Listening));
+        listener.Listen(256);
+        lab.Exec(lab.Server, "ip", "route", "add", "local", "198.18.4.50/32", "dev", "lo");
+        lab.Exec(lab.Client, "ip", "route", "add", "198.18.4.50/32", "via", NetworkLab.ServerV4);
+        // The server's SYN-ACKs from port 7001 leave with TTL 99 (its RSTs with 64): as if another box answered for
+        // that port. 198.18.4.50 answers every port (all redirected to the listener): a middlebox or tarpit. Port
+        // 7010 is a LaBrea-like tarpit (SYN-ACK window 0), which also sends a SYN-ACK from 198.18.0.99, never probed.
+        lab.Nft(lab.Server, $$"""
+            table inet sanity {
+              chain out {
+                type filter hook output priority 0;
+                ip saddr {{NetworkLab.ServerV4}} tcp sport {{Listening}} ip ttl set 99
+                tcp sport 7010 tcp flags rst drop
+              }
+              chain pre {
+                type nat hook prerouting priority -100;
+                ip daddr 198.18.4.50 tcp dport 1-100 redirect to :{{Listening}}
+              }
+            }
+            """);
+        using var tarpit = new System.Diagnostics.Process
+        {
+            StartInfo = new System.Diagnostics.ProcessStartInfo("ip", new[] { "netns", "exec", lab.Server, "python3",
+                System.IO.Path.Combine(Repo.Root, "tests", "TcpTools.PowerShell.Tests", "Lab", "zero-window-responder.py"), lab.ServerVeth, "7010", "198.18.0.99", "30" })
+            { RedirectStandardOutput = true, UseShellExecute = false },
+        };
+        tarpit.Start();
+        try
+        {
+            Assert.Equal("ready", tarpit.StandardOutput.ReadLine());
+            using var run = LivePowerShell.RunToEnd(lab.Client, $"Send-TcpSyn '{NetworkLab.ServerV4}:{Listening},{Closed},7010', '198.18.4.50:1-100' -Timeout 0.5", timeout: TimeSpan.FromSeconds(60));
+            run.AssertNoErrors();
+            var results = run.Items<TcpProbeResult>().Select(i => i.Item).ToList();
+            var open = results.Single(r => r.Address == NetworkLab.ServerV4 && r.Port == Listening);
+            Assert.Equal(99, open.Ttl);
+            Assert.Equal(new[] { "TtlDiffersFromResets" }, open.Warnings);
+            Assert.Empty(results.Single(r => r.Port == Closed).Warnings);
+            var tarpitResult = results.Single(r => r.Address == NetworkLab.ServerV4 && r.Port == 7010);
+            Assert.Equal((TcpProbeStatus.Open, 0), (tarpitResult.Status, tarpitResult.Window));
+            Assert.Contains("ZeroWindow", tarpitResult.Warnings);
+            var all = results.Where(r => r.Address == "198.18.4.50").ToList();
+            Assert.Equal(100, all.Count(r => r.IsOpen));
+            Assert.All(all, r => Assert.Contains("EveryPortOpen", r.Warnings));
+            Assert.Contains(run.Warnings, w => w.StartsWith($"{NetworkLab.ServerV4}: SYN-ACKs arrive with TTL 99 but its RSTs with TTL 64", StringComparison.Ordinal));
+            Assert.Contains(run.Warnings, w => w.StartsWith($"{NetworkLab.ServerV4} port 7010 answered with a SYN-ACK offering window 0", StringComparison.Ordinal));
+            Assert.Contains(run.Warnings, w => w.StartsWith("198.18.4.50: every one of the 100 ports that answered is open", StringComparison.Ordinal));
+            Assert.Contains(run.Warnings, w => w.Contains("from 1 addresses it did not probe (198.18.0.99 (", StringComparison.Ordinal));
+            Assert.Equal(4, run.Warnings.Count);
+        }
+        finally
+        {
+            if (!tarpit.HasExited)
+            {
+                tarpit.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [NamespaceFact]
     public void WhatIf_sends_nothing()
     {
         using var lab = new NetworkLab();

@@ -136,6 +136,24 @@ public sealed class ScanPlan
         return Targets.Where(t => t.Contains(v6, n, port));
     }
 
+    /// <summary>Whether any target holds <paramref name="address"/>.</summary>
+    public bool ContainsAddress(IPAddress address)
+    {
+        bool v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        UInt128 n = AddressRange.ToNumber(address);
+        foreach (var t in Targets)
+        {
+            foreach (var r in t.Ranges)
+            {
+                if (r.Contains(v6, n))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /// <summary>Pieces of address space that share one port list.</summary>
     private sealed class Group
     {

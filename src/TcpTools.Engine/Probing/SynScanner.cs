@@ -53,7 +53,8 @@ public sealed class SynScanOptions
 }
 
 /// <summary>What a scan did, for -Verbose and the benchmarks.</summary>
-public sealed record SynScanSummary(long SynsSent, long Decided, long Unreachable, double PeakRate, double FinalRate, int Backoffs, long LossSigns, long CaptureDrops, int NextHops, TimeSpan Elapsed);
+public sealed record SynScanSummary(long SynsSent, long Decided, long Unreachable, double PeakRate, double FinalRate, int Backoffs, long LossSigns, long CaptureDrops, int NextHops, TimeSpan Elapsed,
+    IReadOnlyList<ScanWarning> Warnings);
 
 /// <summary>One port of one address to probe; <see cref="Target"/> is the text the user gave.</summary>
 public sealed record ProbeRequest(string Target, IPAddress Address, ushort Port);
@@ -87,6 +88,8 @@ public sealed class SynScanner : IDisposable
     private readonly PriorityQueue<(ProbePath Path, int Attempt), long> _neighborTimeouts = new();
     private readonly Queue<ScanProbe> _ready = new();
     private long _nextId;
+    private ScanPlan? _plan;
+    private ScanSanity _sanity = new();
 
     public SynScanner(SynScanOptions options)
     {
@@ -123,6 +126,8 @@ public sealed class SynScanner : IDisposable
     public SynScanSummary Run(ScanPlan plan, Action<TcpProbeResult> onResult, Action<ProbeRequest, IPAddress, string> onUnreachable, CancellationToken cancel, Action<long, long>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
+        _plan = plan;
+        _sanity = new ScanSanity();
         using var requests = plan.Requests(_options.Seed ?? (ulong)Random.Shared.NextInt64()).GetEnumerator();
         long total = (long)plan.Count, decided = 0, unreachable = 0;
         bool more = true;
@@ -166,6 +171,7 @@ public sealed class SynScanner : IDisposable
             TimeSpan? rtt = answeredUnixNs > 0 ? TimeSpan.FromTicks(Math.Max(0, answeredUnixNs - p.SentUnixNs) / 100) : null;
             var result = new TcpProbeResult(p.Target, p.Address, p.Port, status, reason, reasonAddress, rtt, p.Attempts, _sourcePort, response);
             Release(p);
+            _sanity.Add(result);
             onResult(result);
         }
 
@@ -341,7 +347,9 @@ public sealed class SynScanner : IDisposable
             }
         }
         progress?.Invoke(decided, total);
-        return new SynScanSummary(SynsSent, decided, unreachable, rate.Peak, rate.Current, rate.Backoffs, rate.LossSigns, CaptureDrops() - dropsAtStart, _paths.HopCount, clock.Elapsed);
+        _sanity.Finish();
+        return new SynScanSummary(SynsSent, decided, unreachable, rate.Peak, rate.Current, rate.Backoffs, rate.LossSigns, CaptureDrops() - dropsAtStart, _paths.HopCount, clock.Elapsed,
+            _sanity.Warnings);
     }
 
     public void Dispose() => _paths.Dispose();
@@ -430,6 +438,10 @@ public sealed class SynScanner : IDisposable
             }
             if (!_inFlight.TryGetValue((tcp.SourceAddress, tcp.SourcePort), out var probe) || probe.Attempts == 0 || !tcp.DestinationAddress.Equals(probe.Path.SourceValue))
             {
+                if (probe is null && (tcp.Flags & TcpFlags.Ack) != 0 && _plan is { } plan && !plan.ContainsAddress(tcp.SourceAddress.ToIPAddress()))
+                {
+                    _sanity.Stray(tcp.SourceAddress.ToIPAddress());
+                }
                 return;
             }
             bool acksOurSyn = (tcp.Flags & TcpFlags.Ack) != 0 && tcp.AcknowledgmentNumber == probe.Seq + 1;

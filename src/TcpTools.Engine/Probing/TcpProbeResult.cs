@@ -77,6 +77,22 @@ public sealed class TcpProbeResult
 
     public bool IsOpen => Status == TcpProbeStatus.Open;
 
+    /// <summary>
+    /// What makes this answer doubtful, by name (empty when nothing does): ZeroWindow (a SYN-ACK offering no
+    /// window: a tarpit), TtlDiffersFromResets (the host's SYN-ACKs and RSTs arrive with different TTLs: something
+    /// in between answers for some ports), EveryPortOpen (every port of the host answered open: a tarpit or a
+    /// middlebox answering for it). Set as soon as the scan knows, so the last two may come after the result was written.
+    /// </summary>
+    public string[] Warnings { get; private set; } = Array.Empty<string>();
+
+    internal void AddWarning(string code)
+    {
+        if (Array.IndexOf(Warnings, code) < 0)
+        {
+            Warnings = [.. Warnings, code];
+        }
+    }
+
     /// <summary>The probed endpoint as people write it (198.18.0.10:443, [fd00:198:18::10]:443).</summary>
     internal string EndPoint => EndPointText.Format(Address, Port, IPAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 6 : 4);
 

@@ -206,6 +206,10 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
                 WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", "Done") { RecordType = ProgressRecordType.Completed });
             }
             output.Finish();
+            foreach (var w in summary.Warnings)
+            {
+                WriteWarning(w.Message);
+            }
             foreach (var (target, count) in down)
             {
                 WriteWarning($"{target}: {count:N0} {(count == 1 ? "address" : "addresses")} did not answer ARP or neighbour solicitation (down, or not on the link): not probed.");
