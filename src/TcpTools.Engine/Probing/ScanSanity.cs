@@ -32,55 +32,55 @@ internal sealed class ScanSanity
     /// <summary>Warnings found so far (those decided at the end come with <see cref="Finish"/>).</summary>
     public List<ScanWarning> Warnings => _warnings;
 
-    public void Add(TcpProbeResult result)
+    /// <summary>One decided probe: its answer's TTL and window (-1 when none), and its result object when one is written.</summary>
+    public void Add(IPAddress address, ushort port, TcpProbeStatus status, int ttl, int window, TcpProbeResult? result)
     {
-        if (result.Status == TcpProbeStatus.Filtered)
+        if (status == TcpProbeStatus.Filtered)
         {
             return;
         }
-        if (!_hosts.TryGetValue(result.IPAddress, out var host))
+        if (!_hosts.TryGetValue(address, out var host))
         {
             if (_hosts.Count >= MaxHosts)
             {
                 return; // beyond a million answering hosts the checks stop taking new ones: memory stays bounded
             }
-            _hosts[result.IPAddress] = host = new Host();
+            _hosts[address] = host = new Host();
         }
-        int ttl = result.Ttl ?? -1;
-        if (result.Status == TcpProbeStatus.Closed)
+        if (status == TcpProbeStatus.Closed)
         {
             host.Closed++;
             if (host.ResetTtl < 0)
             {
                 host.ResetTtl = ttl;
-                CheckTtl(result.IPAddress, host);
+                CheckTtl(address, host);
             }
             return;
         }
         host.Open++;
         host.SynAckTtls.Add(ttl);
-        if (host.Opens.Count < OpenKeptPerHost && _kept < OpenKeptInAll)
+        if (result != null && host.Opens.Count < OpenKeptPerHost && _kept < OpenKeptInAll)
         {
             host.Opens.Add(result);
             _kept++;
         }
-        if (result.Window == 0)
+        if (window == 0)
         {
-            result.AddWarning("ZeroWindow");
+            result?.AddWarning("ZeroWindow");
             if (!host.ZeroWindowWarned)
             {
                 host.ZeroWindowWarned = true;
-                _warnings.Add(new ScanWarning("ZeroWindow", result.IPAddress,
-                    $"{result.Address} port {result.Port} answered with a SYN-ACK offering window 0: a tarpit (LaBrea and kin hold connections and accept no data), not a usable service."));
+                _warnings.Add(new ScanWarning("ZeroWindow", address,
+                    $"{address} port {port} answered with a SYN-ACK offering window 0: a tarpit (LaBrea and kin hold connections and accept no data), not a usable service."));
             }
         }
         if (host.ResetTtl >= 0)
         {
-            CheckTtl(result.IPAddress, host);
+            CheckTtl(address, host);
         }
         if (host.TtlWarned && ttl != host.ResetTtl)
         {
-            result.AddWarning("TtlDiffersFromResets");
+            result?.AddWarning("TtlDiffersFromResets");
         }
     }
 

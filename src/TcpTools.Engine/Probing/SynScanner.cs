@@ -45,6 +45,12 @@ public sealed class SynScanOptions
     /// <summary>Send on this interface instead of the one the routing table picks.</summary>
     public string? Interface { get; init; }
 
+    /// <summary>
+    /// The outcomes written as <see cref="TcpProbeResult"/> objects (null: all); the others are only counted
+    /// (<see cref="ProbeOutcome"/>), so a full-port scan that lists its open ports builds no object for 65,000 closed ones.
+    /// </summary>
+    public IReadOnlyList<TcpProbeStatus>? Report { get; init; }
+
     /// <summary>The key of the order pairs are visited in; random when null.</summary>
     public ulong? Seed { get; init; }
 
@@ -57,7 +63,10 @@ public sealed record SynScanSummary(long SynsSent, long Decided, long Unreachabl
     IReadOnlyList<ScanWarning> Warnings);
 
 /// <summary>One port of one address to probe; <see cref="Target"/> is the text the user gave.</summary>
-public sealed record ProbeRequest(string Target, IPAddress Address, ushort Port);
+public readonly record struct ProbeRequest(string Target, IPAddress Address, ushort Port);
+
+/// <summary>A decided probe whose outcome is not reported as an object (see <see cref="SynScanOptions.Report"/>).</summary>
+public readonly record struct ProbeOutcome(string Target, IPAddress Address, ushort Port, TcpProbeStatus Status);
 
 /// <summary>
 /// A half-open SYN scan, as nmap -sS does it, in one thread: one event loop takes address × port pairs from a
@@ -79,9 +88,7 @@ public sealed class SynScanner : IDisposable
     private readonly SynScanOptions _options;
     private readonly ushort _sourcePort;
     private readonly ProbePaths _paths;
-    private readonly byte[] _buffer = new byte[256];
-    private readonly byte[] _synOptions;
-    private readonly TcpSegmentSpec _spec; // reused for every SYN and RST: nothing allocated per packet
+    private readonly ProbeSender _sender;
     private readonly Dictionary<(IPAddressValue, ushort), ScanProbe> _inFlight = new();
     private readonly Stack<ScanProbe> _free = new();
     private readonly PriorityQueue<(ScanProbe Probe, long Id, int Attempt), long> _timeouts = new();
@@ -90,6 +97,7 @@ public sealed class SynScanner : IDisposable
     private long _nextId;
     private ScanPlan? _plan;
     private ScanSanity _sanity = new();
+    private readonly bool[] _report = { true, true, true };
 
     public SynScanner(SynScanOptions options)
     {
@@ -101,14 +109,21 @@ public sealed class SynScanner : IDisposable
         _sourcePort = options.SourcePort ?? (ushort)Random.Shared.Next(40000, 60000);
         // Only what can be an answer: TCP to our source port, ICMP errors, and ARP/NDP for the next hops.
         _paths = new ProbePaths(options.Interface, $"(tcp dst port {_sourcePort}) or icmp or icmp6 or arp");
-        _synOptions = PacketBuilder.SynOptions(1460, (uint)Environment.TickCount);
-        _spec = new TcpSegmentSpec { Source = IPAddress.Any, Destination = IPAddress.Any, SourcePort = _sourcePort };
+        _sender = new ProbeSender(_sourcePort, PacketBuilder.SynOptions(1460, (uint)Environment.TickCount));
+        if (options.Report is { } report)
+        {
+            _report = new bool[3];
+            foreach (var status in report)
+            {
+                _report[(int)status] = true;
+            }
+        }
     }
 
     public ushort SourcePort => _sourcePort;
 
     /// <summary>SYNs sent so far (first sends and retransmissions).</summary>
-    public long SynsSent { get; private set; }
+    public long SynsSent => _sender.Sent;
 
     /// <summary>
     /// Finds the route (and the next-hop MAC, waiting for it up to 3 s) for <paramref name="address"/> and opens what
@@ -123,7 +138,8 @@ public sealed class SynScanner : IDisposable
     /// probes behind it are counted as decided without a result), on this thread. Returns early, leaving the rest
     /// undecided, when <paramref name="cancel"/> fires.
     /// </summary>
-    public SynScanSummary Run(ScanPlan plan, Action<TcpProbeResult> onResult, Action<ProbeRequest, IPAddress, string> onUnreachable, CancellationToken cancel, Action<long, long>? progress = null)
+    public SynScanSummary Run(ScanPlan plan, Action<TcpProbeResult> onResult, Action<ProbeRequest, IPAddress, string> onUnreachable, CancellationToken cancel,
+        Action<long, long>? progress = null, Action<ProbeOutcome>? onUnreported = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         _plan = plan;
@@ -138,12 +154,11 @@ public sealed class SynScanner : IDisposable
         double srtt = 0, rttvar = 0;
         var rate = new ScanRate(_options.Rate, _options.MinRate, _options.AdaptiveRate);
         var clock = Stopwatch.StartNew();
-        long nextProgress = 0, nextDropCheck = 0, drops = CaptureDrops(), dropsAtStart = drops;
-        int sendFailures = 0;
+        long nextProgress = 0, nextDropCheck = 0, drops = CaptureDrops(), dropsAtStart = drops, sendFailures = 0;
 
         int RetryLimit() => _options.Retries + (rate.Adaptive && rate.Backoffs > 0 ? _options.RetriesOnLoss : 0);
 
-        void Decide(ScanProbe p, TcpProbeStatus status, string reason, IPAddress? reasonAddress, TcpSegment? response, long answeredUnixNs)
+        void Decide(ScanProbe p, TcpProbeStatus status, string reason, IPAddress? reasonAddress, TcpSegment? response, long answeredUnixNs, int ttl, int window)
         {
             _inFlight.Remove((p.AddressValue, p.Port));
             decided++;
@@ -169,11 +184,21 @@ public sealed class SynScanner : IDisposable
             }
             // The round trip on the wire: from the SYN's send to the answer's capture timestamp (same clock).
             TimeSpan? rtt = answeredUnixNs > 0 ? TimeSpan.FromTicks(Math.Max(0, answeredUnixNs - p.SentUnixNs) / 100) : null;
+            if (!_report[(int)status])
+            {
+                _sanity.Add(p.Address, p.Port, status, ttl, window, null);
+                var outcome = new ProbeOutcome(p.Target, p.Address, p.Port, status);
+                Release(p);
+                onUnreported?.Invoke(outcome);
+                return;
+            }
             var result = new TcpProbeResult(p.Target, p.Address, p.Port, status, reason, reasonAddress, rtt, p.Attempts, _sourcePort, response);
             Release(p);
-            _sanity.Add(result);
+            _sanity.Add(result.IPAddress, result.Port, status, ttl, window, result);
             onResult(result);
         }
+
+        Action<ScanProbe, TcpProbeStatus, string, IPAddress?, TcpSegment?, long, int, int> decide = Decide; // one delegate, not one per frame
 
         void HopDown(ProbePath path, ProbeRequest first)
         {
@@ -191,7 +216,7 @@ public sealed class SynScanner : IDisposable
                 while (channel.Capture.TryReadNextFrame(out CapturedFrame frame, out ReadOnlySpan<byte> data, 0))
                 {
                     busy = true;
-                    Classify(channel, frame, data, Decide);
+                    Classify(channel, frame, data, decide);
                 }
             }
             long now = clock.ElapsedTicks;
@@ -199,11 +224,11 @@ public sealed class SynScanner : IDisposable
             {
                 // libpcap's drop counter: answers the kernel had no room for are losses the scan would read as silence.
                 nextDropCheck = now + Stopwatch.Frequency / 50;
-                long d = CaptureDrops();
-                if (d > drops)
+                long d = CaptureDrops(), f = _sender.Failures;
+                if (d > drops || f > sendFailures)
                 {
-                    rate.Loss(now);
-                    drops = d;
+                    rate.Loss(now); // answers dropped, or sends refused (ENOBUFS): the queue to the NIC is full
+                    (drops, sendFailures) = (d, f);
                 }
             }
             long allowed = rate.Allowed(now);
@@ -249,23 +274,21 @@ public sealed class SynScanner : IDisposable
                 if (probe.Attempts > RetryLimit())
                 {
                     _timeouts.Dequeue();
-                    Decide(probe, TcpProbeStatus.Filtered, "no-response", null, null, 0);
+                    Decide(probe, TcpProbeStatus.Filtered, "no-response", null, null, 0, -1, -1);
                     continue;
                 }
-                if (allowed <= 0)
+                if (allowed <= 0 || _sender.Free <= 1)
                 {
                     break;
                 }
                 _timeouts.Dequeue();
-                if (Send(probe, now, rate, ref sendFailures))
-                {
-                    allowed--;
-                }
+                Send(probe, rate);
+                allowed--;
                 _timeouts.Enqueue((probe, probe.Id, probe.Attempts), now + timeoutTicks);
                 busy = true;
             }
             // New probes, as the rate allows: first those whose next hop just answered, then the plan's next pairs.
-            while (allowed > 0 && (_ready.Count > 0 || more))
+            while (allowed > 0 && _sender.Free > 1 && (_ready.Count > 0 || more))
             {
                 ScanProbe probe;
                 if (_ready.Count > 0)
@@ -304,13 +327,12 @@ public sealed class SynScanner : IDisposable
                         continue;
                     }
                 }
-                if (Send(probe, now, rate, ref sendFailures))
-                {
-                    allowed--;
-                }
+                Send(probe, rate);
+                allowed--;
                 _timeouts.Enqueue((probe, probe.Id, probe.Attempts), now + timeoutTicks);
                 busy = true;
             }
+            _sender.Flush();
             if (progress != null && now >= nextProgress)
             {
                 nextProgress = now + Stopwatch.Frequency / 4;
@@ -335,7 +357,7 @@ public sealed class SynScanner : IDisposable
                     {
                         if (first.Capture.TryReadNextFrame(out CapturedFrame f, out ReadOnlySpan<byte> d, waitMs))
                         {
-                            Classify(first, f, d, Decide);
+                            Classify(first, f, d, decide);
                         }
                         break;
                     }
@@ -347,12 +369,21 @@ public sealed class SynScanner : IDisposable
             }
         }
         progress?.Invoke(decided, total);
+        for (int i = 0; i < 1000 && _sender.Free < 2048; i++)
+        {
+            _sender.Flush();
+            Thread.Sleep(1); // the last teardown RSTs
+        }
         _sanity.Finish();
         return new SynScanSummary(SynsSent, decided, unreachable, rate.Peak, rate.Current, rate.Backoffs, rate.LossSigns, CaptureDrops() - dropsAtStart, _paths.HopCount, clock.Elapsed,
             _sanity.Warnings);
     }
 
-    public void Dispose() => _paths.Dispose();
+    public void Dispose()
+    {
+        _sender.Dispose();
+        _paths.Dispose();
+    }
 
     private ScanProbe Rent(ProbeRequest request, ProbePath path)
     {
@@ -394,40 +425,17 @@ public sealed class SynScanner : IDisposable
         return sum;
     }
 
-    /// <summary>Sends the probe's SYN; false (and a sign of loss) when the kernel has no room for it now, to be sent again at its timeout.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // per packet
-    private bool Send(ScanProbe probe, long now, ScanRate rate, ref int failures)
+    /// <summary>Queues the probe's SYN for the sending thread (the caller made sure there is room).</summary>
+    private void Send(ScanProbe probe, ScanRate rate)
     {
-        var path = probe.Path;
         probe.Attempts++;
-        probe.SentUnixNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
-        var spec = _spec;
-        spec.Source = path.Source;
-        spec.Destination = probe.Address;
-        spec.DestinationPort = probe.Port;
-        spec.SequenceNumber = probe.Seq;
-        spec.Flags = TcpFlags.Syn;
-        spec.Window = 64240;
-        spec.Options = _synOptions;
-        try
-        {
-            path.Channel!.SendSegment(spec, path.Mac, _buffer);
-        }
-        catch (CaptureDeviceException e) when (e.Fault == CaptureDeviceFault.SendFailed && ++failures < 1000)
-        {
-            rate.Loss(now); // ENOBUFS and kin: the queue to the NIC is full
-            rate.Spend();
-            probe.Attempts--; // not sent: it goes again at its timeout without using a retry
-            return false;
-        }
-        failures = 0;
+        probe.SentUnixNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100; // the sender sets it again as it sends
+        _sender.TryQueue(probe, reset: false);
         rate.Spend();
-        SynsSent++;
-        return true;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // per packet
-    private void Classify(ProbeChannel channel, in CapturedFrame frame, ReadOnlySpan<byte> data, Action<ScanProbe, TcpProbeStatus, string, IPAddress?, TcpSegment?, long> decide)
+    private void Classify(ProbeChannel channel, in CapturedFrame frame, ReadOnlySpan<byte> data, Action<ScanProbe, TcpProbeStatus, string, IPAddress?, TcpSegment?, long, int, int> decide)
     {
         var status = PacketDecoder.TryDecode(frame.LinkType, data, frame.OriginalLength, out DecodedTcp tcp);
         if (status == DecodeStatus.Tcp)
@@ -447,13 +455,14 @@ public sealed class SynScanner : IDisposable
             bool acksOurSyn = (tcp.Flags & TcpFlags.Ack) != 0 && tcp.AcknowledgmentNumber == probe.Seq + 1;
             if ((tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == (TcpFlags.Syn | TcpFlags.Ack) && acksOurSyn)
             {
-                var response = TcpSegment.Create(frame, data, tcp, null, channel.Name);
+                var response = _report[(int)TcpProbeStatus.Open] ? TcpSegment.Create(frame, data, tcp, null, channel.Name) : null;
                 TearDown(probe);
-                decide(probe, TcpProbeStatus.Open, "syn-ack", null, response, frame.UnixTimeNanoseconds);
+                decide(probe, TcpProbeStatus.Open, "syn-ack", null, response, frame.UnixTimeNanoseconds, tcp.Ttl, tcp.Window);
             }
             else if ((tcp.Flags & TcpFlags.Rst) != 0 && acksOurSyn)
             {
-                decide(probe, TcpProbeStatus.Closed, "reset", null, TcpSegment.Create(frame, data, tcp, null, channel.Name), frame.UnixTimeNanoseconds);
+                var response = _report[(int)TcpProbeStatus.Closed] ? TcpSegment.Create(frame, data, tcp, null, channel.Name) : null;
+                decide(probe, TcpProbeStatus.Closed, "reset", null, response, frame.UnixTimeNanoseconds, tcp.Ttl, tcp.Window);
             }
             return;
         }
@@ -470,21 +479,17 @@ public sealed class SynScanner : IDisposable
             && _inFlight.TryGetValue((IPAddressValue.FromIPAddress(icmp.InnerDestination), icmp.InnerDestinationPort), out var quoted)
             && icmp.InnerSequence == quoted.Seq && quoted.Attempts > 0 && IPAddressValue.FromIPAddress(icmp.InnerSource).Equals(quoted.Path.SourceValue) && icmp.Reason != null)
         {
-            decide(quoted, TcpProbeStatus.Filtered, icmp.Reason, icmp.Sender, null, frame.UnixTimeNanoseconds);
+            decide(quoted, TcpProbeStatus.Filtered, icmp.Reason, icmp.Sender, null, frame.UnixTimeNanoseconds, -1, -1);
         }
     }
 
     /// <summary>After a SYN-ACK: a RST with our next sequence number, so the target drops its half-open connection.</summary>
     private void TearDown(ScanProbe probe)
     {
-        var spec = _spec;
-        spec.Source = probe.Path.Source;
-        spec.Destination = probe.Address;
-        spec.DestinationPort = probe.Port;
-        spec.SequenceNumber = probe.Seq + 1;
-        spec.Flags = TcpFlags.Rst;
-        spec.Window = 0;
-        spec.Options = Array.Empty<byte>();
-        probe.Path.Channel!.SendSegment(spec, probe.Path.Mac, _buffer);
+        while (!_sender.TryQueue(probe, reset: true))
+        {
+            _sender.Flush();
+            Thread.Yield();
+        }
     }
 }

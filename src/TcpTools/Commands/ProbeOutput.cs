@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using TcpTools.Engine.Probing;
 
@@ -43,24 +45,41 @@ internal sealed class ProbeOutput
     /// <summary>Open, closed, filtered so far.</summary>
     public long[] Counts { get; } = new long[3];
 
+    /// <summary>The outcomes the scanner should write as objects: none with -Quiet (only counted), else those -Status asks for.</summary>
+    public TcpProbeStatus[]? Report => _quiet ? Array.Empty<TcpProbeStatus>() : _wanted.All(w => w) ? null : Enumerable.Range(0, 3).Where(i => _wanted[i]).Select(i => (TcpProbeStatus)i).ToArray();
+
     public void Write(TcpProbeResult result)
     {
         Counts[(int)result.Status]++;
-        if (!_quiet)
+        if (_quiet)
         {
-            if (_wanted[(int)result.Status])
-            {
-                _cmdlet.WriteObject(result);
-            }
-            return;
+            Answer(result.IPAddress, result.Port, result.IsOpen);
         }
-        foreach (var target in _plan.TargetsOf(result.IPAddress, result.Port))
+        else if (_wanted[(int)result.Status])
+        {
+            _cmdlet.WriteObject(result);
+        }
+    }
+
+    /// <summary>A probe decided without an object (not wanted, or -Quiet).</summary>
+    public void Count(ProbeOutcome outcome)
+    {
+        Counts[(int)outcome.Status]++;
+        if (_quiet)
+        {
+            Answer(outcome.Address, outcome.Port, outcome.Status == TcpProbeStatus.Open);
+        }
+    }
+
+    private void Answer(System.Net.IPAddress address, ushort port, bool open)
+    {
+        foreach (var target in _plan.TargetsOf(address, port))
         {
             var (left, allOpen, _) = _perTarget[target];
-            _perTarget[target] = (left - 1, allOpen && result.IsOpen, true);
+            _perTarget[target] = (left - 1, allOpen && open, true);
             if (left == 1)
             {
-                _cmdlet.WriteObject(allOpen && result.IsOpen);
+                _cmdlet.WriteObject(allOpen && open);
             }
         }
     }

@@ -166,6 +166,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
         }
         long plannedMs = _sinceStart.ElapsedMilliseconds;
         bool explicitRetries = MyInvocation.BoundParameters.ContainsKey(nameof(Retries));
+        var output = new ProbeOutput(this, plan, Quiet, Status);
         try
         {
             _scanner = new SynScanner(new SynScanOptions
@@ -178,10 +179,10 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
                 AdaptiveRate = MinRate < Rate,
                 SourcePort = MyInvocation.BoundParameters.ContainsKey(nameof(SourcePort)) ? SourcePort : null,
                 Interface = Interface,
+                Report = output.Report,
             });
             string rateText = MinRate < Rate ? $"adaptive rate from 20,000 SYNs/s up to {Rate:N0} (floor {MinRate:N0})" : $"{Rate:N0} SYNs/s";
             WriteVerbose($"Probing {plan.Count:N0} ports on {ScanTarget.Number(plan.Addresses)} addresses in random order from source port {_scanner.SourcePort}, {rateText}, {Timeout.TotalSeconds} s timeout, {Retries} retries (targets planned in {plannedMs} ms).");
-            var output = new ProbeOutput(this, plan, Quiet, Status);
             int activity = 4242;
             bool showProgress = plan.Count > 100;
             // A single host that cannot be reached is an error; in a block or range, hosts that do not answer ARP
@@ -200,7 +201,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
                 _stopping.Token, showProgress ? (done, total) => WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", $"{done:N0} of {total:N0} probes decided")
                 {
                     PercentComplete = total == 0 ? 100 : (int)(done * 100 / total),
-                }) : null);
+                }) : null, output.Count);
             if (showProgress)
             {
                 WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", "Done") { RecordType = ProgressRecordType.Completed });

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Scanning at link speed by default (issue 14): Send-TcpSyn with its defaults (adaptive rate) and at its best,
+# against nmap -sS (-T4, and its best exact setting) and masscan (its best exact rate), one after another in one run,
+# each judged against the truth.
+#
+#   sudo bench/scan-networks.sh [RUNS=3]
+#
+# Part A, one host (198.18.2.2), as bench/scan.sh builds it: 20 open ports, 40000-40999 dropped by nftables,
+#   41000-41099 rejected with ICMP port unreachable, every other port of 1-65535 closed.
+# Part B, a /22 of hosts: the target namespace owns 198.18.8.0/22 (a local route: 1,024 addresses, one Linux stack)
+#   behind its veth address, so the scanners reach it through a gateway (masscan needs one); ports 1-100 of the
+#   1,022 hosts (network and broadcast excluded for every tool): 1, 2, 22 and 80 open, 25 dropped, 53 rejected, the rest closed.
+# Nothing leaves the two namespaces (ttnetc<pid>, ttnets<pid>); they are deleted on exit.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+RUNS=${1:-3}
+TCPTOOLS="$ROOT/out/host/tcptools"
+[[ $EUID -eq 0 ]] || { echo "scan-networks.sh: must run as root" >&2; exit 1; }
+for t in ip nft nmap masscan python3; do command -v $t >/dev/null || { echo "scan-networks.sh: missing $t" >&2; exit 1; }; done
+OPEN="22 80 443 3306 5432 6379 8080 8443 9090 27017 1 2 1023 1024 10000 20000 33333 44444 55555 65535"
+C=ttnetc$$; S=ttnets$$; VC=ttnc$$; VS=ttns$$; CIP=198.18.2.1; SIP=198.18.2.2
+WORK=$(mktemp -d /tmp/ttnet.XXXXXX)
+cleanup() { ip netns pids $S 2>/dev/null | xargs -r kill 2>/dev/null || true; ip netns del $C 2>/dev/null || true; ip netns del $S 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+ip netns add $C; ip netns add $S
+ip link add $VC netns $C type veth peer name $VS netns $S
+ip -n $C addr add $CIP/24 dev $VC; ip -n $S addr add $SIP/24 dev $VS
+for ns in $C $S; do ip -n $ns link set lo up; done
+ip -n $C link set $VC up; ip -n $S link set $VS up
+ip -n $S route add local 198.18.8.0/22 dev lo
+ip -n $C route add 198.18.8.0/22 via $SIP
+SMAC=$(ip -n $S -br link show $VS | awk '{print $3}')
+ip netns exec $S nft -f - <<NFT
+table inet tt {
+  chain in {
+    type filter hook input priority 0;
+    ip daddr $SIP tcp dport 40000-40999 drop
+    ip daddr $SIP tcp dport 41000-41099 reject with icmpx type port-unreachable
+    ip daddr 198.18.8.0/22 tcp dport 25 drop
+    ip daddr 198.18.8.0/22 tcp dport 53 reject with icmpx type port-unreachable
+  }
+}
+NFT
+ip netns exec $S sysctl -qw net.ipv4.icmp_ratelimit=0 net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=65536
+ip netns exec $S timeout 1800 python3 -c "
+import socket, sys, time
+socks = []
+for p in sys.argv[1:]:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', int(p))); s.listen(4096); socks.append(s)
+time.sleep(1790)" $OPEN &
+sleep 1
+ip netns exec $C python3 -c "import socket; s=socket.socket(); s.settimeout(1); s.connect_ex(('$SIP', 22)); s.close()"
+
+truth_open=$(tr ' ' '\n' <<<"$OPEN" | sort -n | tr '\n' ' ')
+echo "== machine: $(nproc) cores, $(uname -r); $(nmap --version | head -1); $(masscan --version 2>&1 | grep -m1 -i version)"
+time_it() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>>"$WORK/stderr"; e=$(date +%s.%N); echo "$s $e" | awk '{printf "%.2f", $2 - $1}'; }
+
+# --- Part A: one host, every port
+host_tt() { # label, extra args
+  local t v; t=$(time_it ip netns exec $C "$TCPTOOLS" -Command "\$r = Send-TcpSyn -Target $SIP -Port 1-65535 $2 -Status Open, Filtered -Verbose 4>$WORK/v.txt; [IO.File]::WriteAllLines('$WORK/tt.txt', [string[]]\$r.ForEach({ '{0} {1}' -f \$_.Port, \$_.Status }))")
+  local open closed filtered fok
+  open=$(awk '$2=="Open"{print $1}' $WORK/tt.txt | sort -n | tr '\n' ' ')
+  closed=$(grep -o '[0-9]* closed' $WORK/v.txt | grep -o '[0-9]*')
+  filtered=$(awk '$2=="Filtered"' $WORK/tt.txt | wc -l); fok=$(awk '$2=="Filtered" && $1>=40000 && $1<=41099' $WORK/tt.txt | wc -l)
+  local exact=no; [[ $open == "$truth_open" && $closed == 64415 && $filtered == 1100 && $fok == 1100 ]] && exact=yes
+  echo "| $1 | $t | $exact | $(wc -w <<<"$open")/20 open, $closed closed, $filtered filtered | $(grep -o 'in [0-9.]* s:' $WORK/v.txt | head -1) $(grep -o 'peak [0-9,]* SYNs/s' $WORK/v.txt), $(grep -o '[0-9]* back-offs' $WORK/v.txt), $(grep -o '^[0-9,]* SYNs sent' $WORK/v.txt | grep -o '[0-9,]* SYNs') |"
+}
+host_nmap() { # label, args
+  local t; t=$(time_it ip netns exec $C nmap -sS -n -Pn -p- $2 -oX $WORK/nmap.xml $SIP)
+  local open closed filtered
+  open=$(grep -o 'portid="[0-9]*"><state state="open"' $WORK/nmap.xml | grep -o '[0-9]*' | sort -n | tr '\n' ' ')
+  closed=$(( $(grep -o '<extraports state="closed" count="[0-9]*"' $WORK/nmap.xml | grep -o '[0-9][0-9]*' || echo 0) + $(grep -c 'state state="closed"' $WORK/nmap.xml || true) ))
+  filtered=$(( $(grep -o '<extraports state="filtered" count="[0-9]*"' $WORK/nmap.xml | grep -o '[0-9][0-9]*' || echo 0) + $(grep -c 'state state="filtered"' $WORK/nmap.xml || true) ))
+  local exact=no; [[ $open == "$truth_open" && $closed == 64415 && $filtered == 1100 ]] && exact=yes
+  echo "| $1 | $t | $exact | $(wc -w <<<"$open")/20 open, $closed closed, $filtered filtered | |"
+}
+echo
+echo "== Part A: $SIP, ports 1-65535 (truth: 20 open, 64,415 closed, 1,100 filtered); $RUNS runs, tools alternating"
+echo "| scanner | wall time (s) | exact | found | tcptools -Verbose: scan time, peak rate, back-offs, SYNs |"
+echo "|---|---:|---|---|---|"
+for run in $(seq "$RUNS"); do
+  host_tt "tcptools Send-TcpSyn (defaults)" ""
+  host_nmap "nmap -sS -p- -T4" "-T4"
+  host_tt "tcptools Send-TcpSyn -Rate 200000 -MinRate 200000" "-Rate 200000 -MinRate 200000"
+  for r in ${NMAP_RATES:-20000 50000}; do host_nmap "nmap -sS -p- -T5 --min-rate $r --max-retries 1" "-T5 --min-rate $r --max-retries 1"; done
+done
+
+# --- Part B: a /22 × 100 ports
+NET=198.18.8.0/22
+truth_b_open=4088; truth_b_filtered=2044; truth_b_closed=$((1022 * 94))  # open: 1, 2, 22, 80 (of OPEN)
+net_tt() {
+  local t; t=$(time_it ip netns exec $C "$TCPTOOLS" -Command "\$r = Send-TcpSyn '$NET' -Port 1-100 $2 -Status Open, Filtered -Verbose 4>$WORK/v.txt; [IO.File]::WriteAllLines('$WORK/tt.txt', [string[]]\$r.ForEach({ '{0} {1} {2}' -f \$_.Address, \$_.Port, \$_.Status }))")
+  local open ok filtered closed
+  open=$(awk '$3=="Open"' $WORK/tt.txt | wc -l); ok=$(awk '$3=="Open" && ($2==1 || $2==2 || $2==22 || $2==80)' $WORK/tt.txt | sort -u | wc -l)
+  filtered=$(awk '$3=="Filtered" && ($2==25 || $2==53)' $WORK/tt.txt | sort -u | wc -l)
+  closed=$(grep -o '[0-9]* closed' $WORK/v.txt | grep -o '[0-9]*')
+  local exact=no; [[ $open == "$truth_b_open" && $ok == "$truth_b_open" && $filtered == "$truth_b_filtered" && $closed == "$truth_b_closed" ]] && exact=yes
+  echo "| $1 | $t | $exact | $open open, $closed closed, $filtered filtered | $(grep -o 'in [0-9.]* s:' $WORK/v.txt | head -1) $(grep -o 'peak [0-9,]* SYNs/s' $WORK/v.txt), $(grep -o '[0-9]* back-offs' $WORK/v.txt) |"
+}
+net_nmap() {
+  local t; t=$(time_it ip netns exec $C nmap -sS -n -Pn -p1-100 $2 --exclude 198.18.8.0,198.18.11.255 -oG $WORK/nmap.gnmap $NET)
+  local open filtered closed
+  open=$(grep -o '[0-9]*/open/tcp' $WORK/nmap.gnmap | wc -l)
+  filtered=$(grep -o '\(25\|53\)/filtered/tcp' $WORK/nmap.gnmap | wc -l)
+  closed=$(( $(grep -o 'Ignored State: closed ([0-9]*)' $WORK/nmap.gnmap | grep -o '[0-9][0-9]*' | awk '{s+=$1} END {print s+0}') + $(grep -o '[0-9]*/closed/tcp' $WORK/nmap.gnmap | wc -l) ))
+  local exact=no; [[ $open == "$truth_b_open" && $filtered == "$truth_b_filtered" && $closed == "$truth_b_closed" ]] && exact=yes
+  echo "| $1 | $t | $exact | $open open, $closed closed, $filtered filtered | |"
+}
+net_masscan() {
+  local t; t=$(time_it ip netns exec $C masscan $NET -p1-100 --rate "$1" $2 --wait 2 --exclude 198.18.8.0,198.18.11.255 --adapter $VC --adapter-ip $CIP --router-mac "$SMAC" -oL $WORK/masscan.txt)
+  local open; open=$(awk '$1=="open"' $WORK/masscan.txt | wc -l)
+  echo "| masscan --rate $1 $2 | $t | $([[ $open == "$truth_b_open" ]] && echo "yes (open only)" || echo no) | $open open (reports open only) | |"
+}
+echo
+echo "== Part B: $NET (1,022 hosts) × ports 1-100 (truth: 4,088 open: 1, 2, 22, 80; $truth_b_closed closed; 2,044 filtered: 25, 53); $RUNS runs"
+echo "| scanner | wall time (s) | exact | found | tcptools -Verbose: scan time, peak rate, back-offs |"
+echo "|---|---:|---|---|---|"
+for run in $(seq "$RUNS"); do
+  net_tt "tcptools Send-TcpSyn (defaults)" ""
+  net_nmap "nmap -sS -T4" "-T4"
+  for r in ${MASSCAN_RATES:-20000 50000 100000}; do net_masscan "$r" "--retries 1"; done
+done
+[[ -s $WORK/stderr ]] && { echo; echo "stderr (first lines):"; head -5 $WORK/stderr; } || true
