@@ -23,15 +23,18 @@ C=ttnetc$$; S=ttnets$$; VC=ttnc$$; VS=ttns$$; CIP=198.18.2.1; SIP=198.18.2.2
 WORK=$(mktemp -d /tmp/ttnet.XXXXXX)
 cleanup() { ip netns pids $S 2>/dev/null | xargs -r kill 2>/dev/null || true; ip netns del $C 2>/dev/null || true; ip netns del $S 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
-ip netns add $C; ip netns add $S
-ip link add $VC netns $C type veth peer name $VS netns $S
-ip -n $C addr add $CIP/24 dev $VC; ip -n $S addr add $SIP/24 dev $VS
-for ns in $C $S; do ip -n $ns link set lo up; done
-ip -n $C link set $VC up; ip -n $S link set $VS up
-ip -n $S route add local 198.18.8.0/22 dev lo
-ip -n $C route add 198.18.8.0/22 via $SIP
-SMAC=$(ip -n $S -br link show $VS | awk '{print $3}')
-ip netns exec $S nft -f - <<NFT
+# The two hosts, built afresh for every Part B measurement: a scanner that leaves half-open connections (masscan
+# sends no RST) would otherwise leave the target retransmitting SYN-ACKs into the next tool's run.
+up() {
+  ip netns add $C; ip netns add $S
+  ip link add $VC netns $C type veth peer name $VS netns $S
+  ip -n $C addr add $CIP/24 dev $VC; ip -n $S addr add $SIP/24 dev $VS
+  for ns in $C $S; do ip -n $ns link set lo up; done
+  ip -n $C link set $VC up; ip -n $S link set $VS up
+  ip -n $S route add local 198.18.8.0/22 dev lo
+  ip -n $C route add 198.18.8.0/22 via $SIP
+  SMAC=$(ip -n $S -br link show $VS | awk '{print $3}')
+  ip netns exec $S nft -f - <<NFT
 table inet tt {
   chain in {
     type filter hook input priority 0;
@@ -42,15 +45,22 @@ table inet tt {
   }
 }
 NFT
-ip netns exec $S sysctl -qw net.ipv4.icmp_ratelimit=0 net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=65536
-ip netns exec $S timeout 1800 python3 -c "
+  ip netns exec $S sysctl -qw net.ipv4.icmp_ratelimit=0 net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=65536
+  ip netns exec $S timeout 900 python3 -c "
 import socket, sys, time
 socks = []
 for p in sys.argv[1:]:
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', int(p))); s.listen(4096); socks.append(s)
-time.sleep(1790)" $OPEN &
-sleep 1
-ip netns exec $C python3 -c "import socket; s=socket.socket(); s.settimeout(1); s.connect_ex(('$SIP', 22)); s.close()"
+time.sleep(890)" $OPEN &
+  sleep 1
+  ip netns exec $C python3 -c "import socket; s=socket.socket(); s.settimeout(1); s.connect_ex(('$SIP', 22)); s.close()"
+}
+down() {
+  ip netns pids $S 2>/dev/null | xargs -r kill 2>/dev/null || true
+  ip netns del $C 2>/dev/null || true; ip netns del $S 2>/dev/null || true
+  sleep 0.5
+}
+up
 
 truth_open=$(tr ' ' '\n' <<<"$OPEN" | sort -n | tr '\n' ' ')
 echo "== machine: $(nproc) cores, $(uname -r); $(nmap --version | head -1); $(masscan --version 2>&1 | grep -m1 -i version)"
@@ -101,24 +111,24 @@ net_tt() {
 net_nmap() {
   local t; t=$(time_it ip netns exec $C nmap -sS -n -Pn -p1-100 $2 --exclude 198.18.8.0,198.18.11.255 -oG $WORK/nmap.gnmap $NET)
   local open filtered closed
-  open=$(grep -o '[0-9]*/open/tcp' $WORK/nmap.gnmap | wc -l)
-  filtered=$(grep -o '\(25\|53\)/filtered/tcp' $WORK/nmap.gnmap | wc -l)
-  closed=$(( $(grep -o 'Ignored State: closed ([0-9]*)' $WORK/nmap.gnmap | grep -o '[0-9][0-9]*' | awk '{s+=$1} END {print s+0}') + $(grep -o '[0-9]*/closed/tcp' $WORK/nmap.gnmap | wc -l) ))
+  open=$(awk '{ n += gsub(/[0-9]+\/open\/tcp/, "") } END { print n + 0 }' $WORK/nmap.gnmap)
+  filtered=$(awk '{ n += gsub(/ (25|53)\/filtered\/tcp/, "") } END { print n + 0 }' $WORK/nmap.gnmap)
+  closed=$(awk '{ n += gsub(/[0-9]+\/closed\/tcp/, ""); if (match($0, /Ignored State: closed \([0-9]+\)/)) { s = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", s); n += s } } END { print n + 0 }' $WORK/nmap.gnmap)
   local exact=no; [[ $open == "$truth_b_open" && $filtered == "$truth_b_filtered" && $closed == "$truth_b_closed" ]] && exact=yes
   echo "| $1 | $t | $exact | $open open, $closed closed, $filtered filtered | |"
 }
 net_masscan() {
   local t; t=$(time_it ip netns exec $C masscan $NET -p1-100 --rate "$1" $2 --wait 2 --exclude 198.18.8.0,198.18.11.255 --adapter $VC --adapter-ip $CIP --router-mac "$SMAC" -oL $WORK/masscan.txt)
-  local open; open=$(awk '$1=="open"' $WORK/masscan.txt | wc -l)
+  local open; open=$(awk '$1=="open" { print $3, $4 }' $WORK/masscan.txt | sort -u | wc -l) # with --retries an answer may be listed twice
   echo "| masscan --rate $1 $2 | $t | $([[ $open == "$truth_b_open" ]] && echo "yes (open only)" || echo no) | $open open (reports open only) | |"
 }
 echo
 echo "== Part B: $NET (1,022 hosts) × ports 1-100 (truth: 4,088 open: 1, 2, 22, 80; $truth_b_closed closed; 2,044 filtered: 25, 53); $RUNS runs"
 echo "| scanner | wall time (s) | exact | found | tcptools -Verbose: scan time, peak rate, back-offs |"
 echo "|---|---:|---|---|---|"
-for run in $(seq "$RUNS"); do
-  net_tt "tcptools Send-TcpSyn (defaults)" ""
-  net_nmap "nmap -sS -T4" "-T4"
-  for r in ${MASSCAN_RATES:-20000 50000 100000}; do net_masscan "$r" "--retries 1"; done
+for run in $(seq "${RUNS_B:-$RUNS}"); do
+  down; up; net_tt "tcptools Send-TcpSyn (defaults)" ""
+  down; up; net_nmap "nmap -sS -T4" "-T4"
+  for r in ${MASSCAN_RATES:-20000 100000}; do down; up; net_masscan "$r" "--retries 1"; done
 done
 [[ -s $WORK/stderr ]] && { echo; echo "stderr (first lines):"; head -5 $WORK/stderr; } || true
