@@ -23,5 +23,8 @@ internal sealed class ScanProbe
 
     public long SentUnixNs { get; set; }
 
+    /// <summary>The rate's cohort of the first SYN (<see cref="ScanRate.Cohort"/>).</summary>
+    public long Cohort { get; set; }
+
     public ProbePath Path { get; set; } = null!;
 }

@@ -152,7 +152,7 @@ public sealed class SynScanner : IDisposable
         long timeoutTicks = maxTimeoutTicks; // until the first answer: the maximum
         long neighborWait = Math.Clamp(maxTimeoutTicks / 2, Stopwatch.Frequency / 10, Stopwatch.Frequency);
         double srtt = 0, rttvar = 0;
-        var rate = new ScanRate(_options.Rate, _options.MinRate, _options.AdaptiveRate);
+        var rate = new ScanRate(_options.Rate, _options.MinRate, _options.AdaptiveRate) { GiveUpAfter = timeoutTicks };
         var clock = Stopwatch.StartNew();
         long nextProgress = 0, nextDropCheck = 0, drops = CaptureDrops(), dropsAtStart = drops, sendFailures = 0;
 
@@ -162,12 +162,17 @@ public sealed class SynScanner : IDisposable
         {
             _inFlight.Remove((p.AddressValue, p.Port));
             decided++;
+            if (p.Attempts > 0)
+            {
+                rate.Decided(p.Cohort, answeredUnixNs > 0);
+            }
             if (answeredUnixNs > 0 && p.Attempts > 1)
             {
-                rate.Loss(clock.ElapsedTicks); // answered only after a retransmission: the first SYN or its answer was lost
+                rate.LateAnswer(p.Cohort, clock.ElapsedTicks); // answered only after a retransmission: the first SYN or its answer was lost
             }
             if (p.Attempts == 1 && answeredUnixNs > 0)
             {
+                rate.Answered(p.Cohort);
                 // Karn: only unambiguous samples (answers to a SYN sent once). RFC 6298's smoothing.
                 double sample = (double)Math.Max(0, answeredUnixNs - p.SentUnixNs) * Stopwatch.Frequency / 1e9;
                 if (srtt == 0)
@@ -181,6 +186,8 @@ public sealed class SynScanner : IDisposable
                     srtt = 0.875 * srtt + 0.125 * sample;
                 }
                 timeoutTicks = Math.Clamp((long)(srtt + 4 * rttvar), minTimeoutTicks, maxTimeoutTicks);
+                rate.MatureAfter = Math.Clamp((long)(2 * (srtt + 4 * rttvar)), Stopwatch.Frequency / 500, timeoutTicks); // a cohort's answers are in
+                rate.GiveUpAfter = timeoutTicks;
             }
             // The round trip on the wire: from the SYN's send to the answer's capture timestamp (same clock).
             TimeSpan? rtt = answeredUnixNs > 0 ? TimeSpan.FromTicks(Math.Max(0, answeredUnixNs - p.SentUnixNs) / 100) : null;
@@ -431,7 +438,11 @@ public sealed class SynScanner : IDisposable
         probe.Attempts++;
         probe.SentUnixNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100; // the sender sets it again as it sends
         _sender.TryQueue(probe, reset: false);
-        rate.Spend();
+        if (probe.Attempts == 1)
+        {
+            probe.Cohort = rate.Cohort;
+        }
+        rate.Spend(first: probe.Attempts == 1);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // per packet

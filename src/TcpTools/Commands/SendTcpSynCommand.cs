@@ -104,14 +104,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
 
     protected override void BeginProcessing()
     {
-        if (IPv4 && IPv6)
-        {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-IPv4 and -IPv6 exclude each other: give one, or neither to probe the first address a name resolves to (IPv4 first)."), "ConflictingAddressFamilies", ErrorCategory.InvalidArgument, null));
-        }
-        if (Timeout <= TimeSpan.Zero)
-        {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "-Timeout must be positive."), "InvalidTimeout", ErrorCategory.InvalidArgument, Timeout));
-        }
+        SendErrors.CheckProbeOptions(this, IPv4, IPv6, Timeout);
         if (MinRate > Rate)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(MinRate), MinRate, $"-MinRate ({MinRate}) is above -Rate ({Rate}): the floor must not be above the cap."), "InvalidRate", ErrorCategory.InvalidArgument, MinRate));
@@ -120,7 +113,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
         _planner = new ScanPlanner(new ScanPlanOptions { IPv4Only = IPv4, IPv6Only = IPv6, Exclude = Exclude ?? Array.Empty<string>(), Force = Force }, problems, _stopping.Token);
         if (problems.Find(p => !p.IsWarning) is { } bad)
         {
-            ThrowTerminatingError(Error(bad));
+            ThrowTerminatingError(SendErrors.Error(bad));
         }
         if (ParameterSetName == FileSet)
         {
@@ -159,7 +152,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
             return;
         }
         var plan = _planner!.Build(problems);
-        WriteProblems(problems);
+        SendErrors.WriteProblems(this, problems);
         if (plan is null)
         {
             return;
@@ -169,69 +162,66 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
         var output = new ProbeOutput(this, plan, Quiet, Status);
         try
         {
-            _scanner = new SynScanner(new SynScanOptions
-            {
-                Timeout = Timeout,
-                Retries = Retries,
-                RetriesOnLoss = explicitRetries ? 0 : 2,
-                Rate = Rate,
-                MinRate = MinRate,
-                AdaptiveRate = MinRate < Rate,
-                SourcePort = MyInvocation.BoundParameters.ContainsKey(nameof(SourcePort)) ? SourcePort : null,
-                Interface = Interface,
-                Report = output.Report,
-            });
-            string rateText = MinRate < Rate ? $"adaptive rate from 20,000 SYNs/s up to {Rate:N0} (floor {MinRate:N0})" : $"{Rate:N0} SYNs/s";
-            WriteVerbose($"Probing {plan.Count:N0} ports on {ScanTarget.Number(plan.Addresses)} addresses in random order from source port {_scanner.SourcePort}, {rateText}, {Timeout.TotalSeconds} s timeout, {Retries} retries (targets planned in {plannedMs} ms).");
-            int activity = 4242;
-            bool showProgress = plan.Count > 100;
-            // A single host that cannot be reached is an error; in a block or range, hosts that do not answer ARP
-            // are the usual case (nmap: "host down"), counted in one warning per target at the end.
-            var many = plan.Targets.Where(t => t.Addresses > 1).Select(t => t.Text).ToHashSet();
-            var down = new Dictionary<string, int>();
-            var summary = _scanner.Run(plan, output.Write, (request, hop, reason) =>
-            {
-                if (many.Contains(request.Target) && hop.Equals(request.Address))
-                {
-                    down[request.Target] = down.GetValueOrDefault(request.Target) + 1;
-                    return;
-                }
-                WriteError(new ErrorRecord(new NetworkUnreachableException(hop, reason), "TargetUnreachable", ErrorCategory.ConnectionError, request.Target));
-            },
-                _stopping.Token, showProgress ? (done, total) => WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", $"{done:N0} of {total:N0} probes decided")
-                {
-                    PercentComplete = total == 0 ? 100 : (int)(done * 100 / total),
-                }) : null, output.Count);
-            if (showProgress)
-            {
-                WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", "Done") { RecordType = ProgressRecordType.Completed });
-            }
-            output.Finish();
-            foreach (var w in summary.Warnings)
-            {
-                WriteWarning(w.Message);
-            }
-            foreach (var (target, count) in down)
-            {
-                WriteWarning($"{target}: {count:N0} {(count == 1 ? "address" : "addresses")} did not answer ARP or neighbour solicitation (down, or not on the link): not probed.");
-            }
-            WriteVerbose($"{summary.SynsSent:N0} SYNs sent for {plan.Count:N0} probes in {summary.Elapsed.TotalSeconds:F2} s: {output.Counts[0]} open, {output.Counts[1]} closed, {output.Counts[2]} filtered"
-                + (summary.Unreachable > 0 ? $", {summary.Unreachable} next hops unreachable" : "") + ".");
-            WriteVerbose($"Rate: peak {summary.PeakRate:N0} SYNs/s, {summary.FinalRate:N0} at the end, {summary.Backoffs} back-offs on {summary.LossSigns} signs of loss (late answers, {summary.CaptureDrops} answers libpcap dropped); {summary.NextHops} next hops.");
-        }
-        catch (CaptureDeviceException e)
-        {
-            ThrowTerminatingError(CaptureFileCommandBase.DeviceError(e));
-        }
-        catch (PcapUnavailableException e)
-        {
-            ThrowTerminatingError(new ErrorRecord(e, "LibPcapNotInstalled", ErrorCategory.NotInstalled, null));
+            SendErrors.RunProbes(this, () => Scan(plan, output, explicitRetries, plannedMs));
         }
         finally
         {
             _scanner?.Dispose();
             _scanner = null;
         }
+    }
+
+    private void Scan(ScanPlan plan, ProbeOutput output, bool explicitRetries, long plannedMs)
+    {
+        _scanner = new SynScanner(new SynScanOptions
+        {
+            Timeout = Timeout,
+            Retries = Retries,
+            RetriesOnLoss = explicitRetries ? 0 : 2,
+            Rate = Rate,
+            MinRate = MinRate,
+            AdaptiveRate = MinRate < Rate,
+            SourcePort = MyInvocation.BoundParameters.ContainsKey(nameof(SourcePort)) ? SourcePort : null,
+            Interface = Interface,
+            Report = output.Report,
+        });
+        string rateText = MinRate < Rate ? $"adaptive rate from 20,000 SYNs/s up to {Rate:N0} (floor {MinRate:N0})" : $"{Rate:N0} SYNs/s";
+        WriteVerbose($"Probing {plan.Count:N0} ports on {ScanTarget.Number(plan.Addresses)} addresses in random order from source port {_scanner.SourcePort}, {rateText}, {Timeout.TotalSeconds} s timeout, {Retries} retries (targets planned in {plannedMs} ms).");
+        int activity = 4242;
+        bool showProgress = plan.Count > 100;
+        // A single host that cannot be reached is an error; in a block or range, hosts that do not answer ARP
+        // are the usual case (nmap: "host down"), counted in one warning per target at the end.
+        var many = plan.Targets.Where(t => t.Addresses > 1).Select(t => t.Text).ToHashSet();
+        var down = new Dictionary<string, int>();
+        var summary = _scanner.Run(plan, output.Write, (request, hop, reason) =>
+        {
+            if (many.Contains(request.Target) && hop.Equals(request.Address))
+            {
+                down[request.Target] = down.GetValueOrDefault(request.Target) + 1;
+                return;
+            }
+            WriteError(new ErrorRecord(new NetworkUnreachableException(hop, reason), "TargetUnreachable", ErrorCategory.ConnectionError, request.Target));
+        },
+            _stopping.Token, showProgress ? (done, total) => WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", $"{done:N0} of {total:N0} probes decided")
+            {
+                PercentComplete = total == 0 ? 100 : (int)(done * 100 / total),
+            }) : null, output.Count);
+        if (showProgress)
+        {
+            WriteProgress(new ProgressRecord(activity, "Send-TcpSyn", "Done") { RecordType = ProgressRecordType.Completed });
+        }
+        output.Finish();
+        foreach (var w in summary.Warnings)
+        {
+            WriteWarning(w.Message);
+        }
+        foreach (var (target, count) in down)
+        {
+            WriteWarning($"{target}: {count:N0} {(count == 1 ? "address" : "addresses")} did not answer ARP or neighbour solicitation (down, or not on the link): not probed.");
+        }
+        WriteVerbose($"{summary.SynsSent:N0} SYNs sent for {plan.Count:N0} probes in {summary.Elapsed.TotalSeconds:F2} s: {output.Counts[0]} open, {output.Counts[1]} closed, {output.Counts[2]} filtered"
+            + (summary.Unreachable > 0 ? $", {summary.Unreachable} next hops unreachable" : "") + ".");
+        WriteVerbose($"Rate: peak {summary.PeakRate:N0} SYNs/s, {summary.FinalRate:N0} at the end, {summary.Backoffs} back-offs on {summary.LossSigns} signs of loss (late answers, {summary.CaptureDrops} answers libpcap dropped); {summary.NextHops} next hops.");
     }
 
     protected override void StopProcessing() => _stopping.Cancel();
@@ -264,7 +254,7 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
             }
             problems.Clear();
             var target = _planner!.Read(text, extraPorts, problems, _stopping.Token);
-            WriteProblems(problems);
+            SendErrors.WriteProblems(this, problems);
             if (target is null)
             {
                 continue;
@@ -276,32 +266,6 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
             }
         }
     }
-
-    private void WriteProblems(List<ScanProblem> problems)
-    {
-        foreach (var p in problems)
-        {
-            if (p.IsWarning)
-            {
-                WriteWarning(p.Message);
-            }
-            else
-            {
-                WriteError(Error(p));
-            }
-        }
-    }
-
-    private static ErrorRecord Error(ScanProblem p) =>
-        new(p.Exception ?? new ArgumentException(p.Message), p.ErrorId, p.Category switch
-        {
-            ScanProblemCategory.ObjectNotFound => ErrorCategory.ObjectNotFound,
-            ScanProblemCategory.LimitsExceeded => ErrorCategory.LimitsExceeded,
-            _ => ErrorCategory.InvalidArgument,
-        }, p.Target)
-        {
-            ErrorDetails = p.Exception is null ? null : new ErrorDetails(p.Message),
-        };
 }
 
 /// <summary>

@@ -74,14 +74,7 @@ public sealed class TraceTcpRouteCommand : PSCmdlet, IDisposable
 
     protected override void BeginProcessing()
     {
-        if (IPv4 && IPv6)
-        {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-IPv4 and -IPv6 exclude each other."), "ConflictingAddressFamilies", ErrorCategory.InvalidArgument, null));
-        }
-        if (Timeout <= TimeSpan.Zero)
-        {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "-Timeout must be positive."), "InvalidTimeout", ErrorCategory.InvalidArgument, Timeout));
-        }
+        SendErrors.CheckProbeOptions(this, IPv4, IPv6, Timeout);
         if (FirstHop > MaxHops)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(FirstHop), FirstHop, $"-FirstHop ({FirstHop}) is beyond -MaxHops ({MaxHops})."), "InvalidHops", ErrorCategory.InvalidArgument, FirstHop));
@@ -106,18 +99,7 @@ public sealed class TraceTcpRouteCommand : PSCmdlet, IDisposable
             problems.Clear();
             bool ownPorts = ProbeTargets.TryParseTarget(text, out _, out var own, out _) && own.Count > 0;
             var target = _planner!.Read(text, ports.Count > 0 || ownPorts ? ports : new ushort[] { 80 }, problems, _stopping.Token);
-            foreach (var p in problems)
-            {
-                if (p.IsWarning)
-                {
-                    WriteWarning(p.Message);
-                }
-                else
-                {
-                    WriteError(new ErrorRecord(p.Exception ?? new ArgumentException(p.Message), p.ErrorId,
-                        p.Category == ScanProblemCategory.ObjectNotFound ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidArgument, text));
-                }
-            }
+            SendErrors.WriteProblems(this, problems);
             if (target is null)
             {
                 continue;
@@ -143,55 +125,52 @@ public sealed class TraceTcpRouteCommand : PSCmdlet, IDisposable
         }
         try
         {
-            _tracer = new TcpRouteTracer(new TcpRouteOptions
-            {
-                MaxHops = MaxHops,
-                FirstHop = FirstHop,
-                ProbesPerHop = ProbesPerHop,
-                Timeout = Timeout,
-                SourcePort = MyInvocation.BoundParameters.ContainsKey(nameof(SourcePort)) ? SourcePort : null,
-                Interface = Interface,
-            });
-            foreach (var target in _targets)
-            {
-                var address = AddressRange.ToAddress(target.Ranges[0].IsIPv6, target.Ranges[0].First);
-                foreach (ushort port in target.Ports)
-                {
-                    if (_stopping.IsCancellationRequested)
-                    {
-                        return;
-                    }
-                    WriteVerbose($"Tracing {address} port {port}: TTL {FirstHop} to {MaxHops}, {ProbesPerHop} probes per hop from source ports {_tracer.SourcePort}-{_tracer.SourcePort + (MaxHops - FirstHop + 1) * ProbesPerHop - 1}, {Timeout.TotalSeconds} s for answers.");
-                    TcpRouteTrace trace;
-                    try
-                    {
-                        trace = _tracer.Trace(target.Text, address, port, WriteObject, _stopping.Token);
-                    }
-                    catch (NetworkUnreachableException e)
-                    {
-                        WriteError(new ErrorRecord(e, "TargetUnreachable", ErrorCategory.ConnectionError, target.Text));
-                        break;
-                    }
-                    if (trace.SilentFrom is int silent && !_stopping.IsCancellationRequested)
-                    {
-                        string after = trace.Hops.Count > 1 && trace.Hops[^2].Address is { } last ? $" after hop {trace.Hops[^2].Hop} ({last})" : "";
-                        WriteWarning($"{target.Text} port {port}: no answer from hop {silent} to {MaxHops}: the path goes silent{after} (a firewall dropping the probes, or routers that send no ICMP).");
-                    }
-                }
-            }
-        }
-        catch (CaptureDeviceException e)
-        {
-            ThrowTerminatingError(CaptureFileCommandBase.DeviceError(e));
-        }
-        catch (PcapUnavailableException e)
-        {
-            ThrowTerminatingError(new ErrorRecord(e, "LibPcapNotInstalled", ErrorCategory.NotInstalled, null));
+            SendErrors.RunProbes(this, () => TraceAll());
         }
         finally
         {
             _tracer?.Dispose();
             _tracer = null;
+        }
+    }
+
+    private void TraceAll()
+    {
+        _tracer = new TcpRouteTracer(new TcpRouteOptions
+        {
+            MaxHops = MaxHops,
+            FirstHop = FirstHop,
+            ProbesPerHop = ProbesPerHop,
+            Timeout = Timeout,
+            SourcePort = MyInvocation.BoundParameters.ContainsKey(nameof(SourcePort)) ? SourcePort : null,
+            Interface = Interface,
+        });
+        foreach (var target in _targets)
+        {
+            var address = AddressRange.ToAddress(target.Ranges[0].IsIPv6, target.Ranges[0].First);
+            foreach (ushort port in target.Ports)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                WriteVerbose($"Tracing {address} port {port}: TTL {FirstHop} to {MaxHops}, {ProbesPerHop} probes per hop from source ports {_tracer.SourcePort}-{_tracer.SourcePort + (MaxHops - FirstHop + 1) * ProbesPerHop - 1}, {Timeout.TotalSeconds} s for answers.");
+                TcpRouteTrace trace;
+                try
+                {
+                    trace = _tracer.Trace(target.Text, address, port, WriteObject, _stopping.Token);
+                }
+                catch (NetworkUnreachableException e)
+                {
+                    WriteError(new ErrorRecord(e, "TargetUnreachable", ErrorCategory.ConnectionError, target.Text));
+                    break;
+                }
+                if (trace.SilentFrom is int silent && !_stopping.IsCancellationRequested)
+                {
+                    string after = trace.Hops.Count > 1 && trace.Hops[^2].Address is { } last ? $" after hop {trace.Hops[^2].Hop} ({last})" : "";
+                    WriteWarning($"{target.Text} port {port}: no answer from hop {silent} to {MaxHops}: the path goes silent{after} (a firewall dropping the probes, or routers that send no ICMP).");
+                }
+            }
         }
     }
 
