@@ -10,6 +10,8 @@
 # Part B, a /22 of hosts: the target namespace owns 198.18.8.0/22 (a local route: 1,024 addresses, one Linux stack)
 #   behind its veth address, so the scanners reach it through a gateway (masscan needs one); ports 1-100 of the
 #   1,022 hosts (network and broadcast excluded for every tool): 1, 2, 22 and 80 open, 25 dropped, 53 rejected, the rest closed.
+# Part C, the Part A host behind an nftables policer (3,000 SYNs/s), ports 1-8000: who finds the rate, who loses answers.
+#   RUNS_B / RUNS_C set those parts' runs apart (0 skips one); RUNS_A likewise for Part A.
 # Nothing leaves the two namespaces (ttnetc<pid>, ttnets<pid>); they are deleted on exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -89,7 +91,7 @@ echo
 echo "== Part A: $SIP, ports 1-65535 (truth: 20 open, 64,415 closed, 1,100 filtered); $RUNS runs, tools alternating"
 echo "| scanner | wall time (s) | exact | found | tcptools -Verbose: scan time, peak rate, back-offs, SYNs |"
 echo "|---|---:|---|---|---|"
-for run in $(seq "$RUNS"); do
+for run in $(seq "${RUNS_A:-$RUNS}"); do
   host_tt "tcptools Send-TcpSyn (defaults)" ""
   host_nmap "nmap -sS -p- -T4" "-T4"
   host_tt "tcptools Send-TcpSyn -Rate 200000 -MinRate 200000" "-Rate 200000 -MinRate 200000"
@@ -130,5 +132,52 @@ for run in $(seq "${RUNS_B:-$RUNS}"); do
   down; up; net_tt "tcptools Send-TcpSyn (defaults)" ""
   down; up; net_nmap "nmap -sS -T4" "-T4"
   for r in ${MASSCAN_RATES:-20000 100000}; do down; up; net_masscan "$r" "--retries 1"; done
+done
+
+# --- Part C: one host behind a policer
+# An nftables limit in front of the host passes 3,000 SYNs a second (burst 100) and drops the rest, as a rate-limiting
+# firewall or a slow link does; ports 1-8000 (truth: 10 open of OPEN, 7,990 closed, none filtered).
+police() {
+  ip netns exec $S nft -f - <<NFT
+table inet police {
+  chain in {
+    type filter hook input priority -10;
+    ip daddr $SIP tcp flags syn limit rate over 3000/second burst 100 packets drop
+  }
+}
+NFT
+}
+truth_c_open=$(tr ' ' '\n' <<<"$OPEN" | awk '$1 <= 8000' | sort -n | tr '\n' ' ')
+pol_tt() {
+  local t; t=$(time_it ip netns exec $C "$TCPTOOLS" -Command "\$r = Send-TcpSyn -Target $SIP -Port 1-8000 $2 -Status Open, Filtered -Verbose 4>$WORK/v.txt; [IO.File]::WriteAllLines('$WORK/tt.txt', [string[]]\$r.ForEach({ '{0} {1}' -f \$_.Port, \$_.Status }))")
+  local open closed filtered
+  open=$(awk '$2=="Open"{print $1}' $WORK/tt.txt | sort -n | tr '\n' ' ')
+  closed=$(grep -o '[0-9]* closed' $WORK/v.txt | grep -o '[0-9]*'); filtered=$(awk '$2=="Filtered"' $WORK/tt.txt | wc -l)
+  local exact=no; [[ $open == "$truth_c_open" && $closed == 7990 && $filtered == 0 ]] && exact=yes
+  echo "| $1 | $t | $exact | $(wc -w <<<"$open")/10 open, $closed closed, $filtered filtered | $(grep -o 'in [0-9.]* s:' $WORK/v.txt | head -1) $(grep -o 'peak [0-9,]* SYNs/s' $WORK/v.txt), $(grep -o '[0-9,]* at the end' $WORK/v.txt), $(grep -o '[0-9]* back-offs' $WORK/v.txt), $(grep -o '^[0-9,]* SYNs sent' $WORK/v.txt | grep -o '[0-9,]* SYNs') |"
+}
+pol_nmap() {
+  local t; t=$(time_it ip netns exec $C nmap -sS -n -Pn -p1-8000 $2 -oX $WORK/nmap.xml $SIP)
+  local open closed filtered
+  open=$(grep -o 'portid="[0-9]*"><state state="open"' $WORK/nmap.xml | grep -o '[0-9]*' | sort -n | tr '\n' ' ')
+  closed=$(( $(grep -o '<extraports state="closed" count="[0-9]*"' $WORK/nmap.xml | grep -o '[0-9][0-9]*' || echo 0) + $(grep -c 'state state="closed"' $WORK/nmap.xml || true) ))
+  filtered=$(( $(grep -o '<extraports state="filtered" count="[0-9]*"' $WORK/nmap.xml | grep -o '[0-9][0-9]*' || echo 0) + $(grep -c 'state state="filtered"' $WORK/nmap.xml || true) ))
+  local exact=no; [[ $open == "$truth_c_open" && $closed == 7990 && $filtered == 0 ]] && exact=yes
+  echo "| $1 | $t | $exact | $(wc -w <<<"$open")/10 open, $closed closed, $filtered filtered | |"
+}
+pol_masscan() {
+  local t; t=$(time_it ip netns exec $C masscan $SIP -p1-8000 --rate "$1" $2 --wait 2 --adapter $VC --adapter-ip $CIP --router-mac "$SMAC" -oL $WORK/masscan.txt)
+  local open; open=$(awk '$1=="open" { print $3 }' $WORK/masscan.txt | sort -n -u | tr '\n' ' ')
+  echo "| masscan --rate $1 $2 | $t | $([[ $open == "$truth_c_open" ]] && echo "yes (open only)" || echo no) | $(wc -w <<<"$open")/10 open (reports open only) | |"
+}
+echo
+echo "== Part C: $SIP behind a 3,000 SYN/s policer, ports 1-8000 (truth: 10 open, 7,990 closed, 0 filtered); ${RUNS_C:-$RUNS} runs"
+echo "| scanner | wall time (s) | exact | found | tcptools -Verbose: scan time, peak rate, final rate, back-offs, SYNs |"
+echo "|---|---:|---|---|---|"
+for run in $(seq "${RUNS_C:-$RUNS}"); do
+  down; up; police; pol_tt "tcptools Send-TcpSyn (defaults)" ""
+  down; up; police; pol_nmap "nmap -sS -T4" "-T4"
+  down; up; police; pol_nmap "nmap -sS -T5 --min-rate 20000 --max-retries 1" "-T5 --min-rate 20000 --max-retries 1"
+  for r in ${MASSCAN_RATES_C:-20000 2500}; do down; up; police; pol_masscan "$r" "--retries 1"; done
 done
 [[ -s $WORK/stderr ]] && { echo; echo "stderr (first lines):"; head -5 $WORK/stderr; } || true

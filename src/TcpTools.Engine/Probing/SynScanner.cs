@@ -89,6 +89,13 @@ public sealed class SynScanner : IDisposable
     private readonly ushort _sourcePort;
     private readonly ProbePaths _paths;
     private readonly ProbeSender _sender;
+    /// <summary>
+    /// The most probes held at once (sent and not decided, or waiting for their next hop): about 200 bytes each, so
+    /// ~50 MB at most. Only targets that do not answer fill it (at 1,000,000 SYNs/s and a 1 s timeout, silence holds
+    /// 2 million); then new pairs wait for decisions, and the rate cannot grow meanwhile.
+    /// </summary>
+    internal const int MaxInFlight = 1 << 18;
+
     private readonly Dictionary<(IPAddressValue, ushort), ScanProbe> _inFlight = new();
     private readonly Stack<ScanProbe> _free = new();
     private readonly PriorityQueue<(ScanProbe Probe, long Id, int Attempt), long> _timeouts = new();
@@ -295,7 +302,7 @@ public sealed class SynScanner : IDisposable
                 busy = true;
             }
             // New probes, as the rate allows: first those whose next hop just answered, then the plan's next pairs.
-            while (allowed > 0 && _sender.Free > 1 && (_ready.Count > 0 || more))
+            while (allowed > 0 && _sender.Free > 1 && (_ready.Count > 0 || (more && _inFlight.Count < MaxInFlight)))
             {
                 ScanProbe probe;
                 if (_ready.Count > 0)
@@ -353,7 +360,7 @@ public sealed class SynScanner : IDisposable
                 {
                     next = Math.Min(next, nhFirst);
                 }
-                if (_ready.Count > 0 || more)
+                if (_ready.Count > 0 || (more && _inFlight.Count < MaxInFlight))
                 {
                     next = Math.Min(next, now + rate.TicksToNext());
                 }
