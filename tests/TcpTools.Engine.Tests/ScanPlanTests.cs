@@ -113,6 +113,20 @@ public class ScanPlanTests
     }
 
     [Fact]
+    public void Each_host_has_one_address_object_for_all_its_ports()
+    {
+        var (plan, problems) = Plan(new ScanPlanOptions(), "198.18.0.0/29:1-50");
+        Assert.Empty(problems);
+        var requests = plan!.Requests(11).ToList();
+        Assert.Equal(300, requests.Count);
+        foreach (var host in requests.GroupBy(r => r.Address.ToString()))
+        {
+            Assert.Equal(50, host.Count());
+            Assert.Single(host.Select(r => r.Address).Distinct(ReferenceEqualityComparer.Instance));
+        }
+    }
+
+    [Fact]
     public void Exclusions_remove_addresses_and_a_wholly_excluded_target_is_a_warning()
     {
         var (plan, problems) = Plan(new ScanPlanOptions { Exclude = new[] { "198.18.0.2,198.18.0.4-5", "198.18.1.0/24" } }, "198.18.0.0/29:22", "198.18.1.7:22");

@@ -125,7 +125,13 @@ public sealed class ScanPlan
         ulong host = j % group.Hosts;
         ushort port = group.Ports[(int)(j / group.Hosts)];
         var (range, label, first) = group.Find(host);
-        return new ProbeRequest(label, AddressRange.ToAddress(range.IsIPv6, range.First + (host - first)), port);
+        var cache = group.Addresses;
+        var address = cache?[host] ?? AddressRange.ToAddress(range.IsIPv6, range.First + (host - first));
+        if (cache != null)
+        {
+            cache[host] = address; // each host's IPAddress made once, not once per port
+        }
+        return new ProbeRequest(label, address, port);
     }
 
     /// <summary>The targets that hold <paramref name="address"/>:<paramref name="port"/> (for one answer per target).</summary>
@@ -166,6 +172,14 @@ public sealed class ScanPlan
         public ulong Hosts { get; private set; }
 
         public ulong Pairs => Hosts * (ulong)Ports.Length;
+
+        /// <summary>
+        /// Each host's address object, made at its first probe, where the group has at most 65,536 hosts and more
+        /// than one port (at most 512 KB of references); larger groups make one per probe.
+        /// </summary>
+        public IPAddress?[]? Addresses => _addresses ??= Hosts <= 1 << 16 && Ports.Length > 1 ? new IPAddress?[Hosts] : null;
+
+        private IPAddress?[]? _addresses;
 
         public void Add(AddressRange range, string label)
         {
