@@ -38,6 +38,14 @@ public readonly record struct AddressRange(bool IsIPv6, UInt128 First, UInt128 L
         return n == 4 ? BinaryPrimitives.ReadUInt32BigEndian(b) : BinaryPrimitives.ReadUInt128BigEndian(b);
     }
 
+    /// <summary>The address as a number (IPv4 in the low 32 bits), without making an IPAddress.</summary>
+    public static UInt128 ToNumber(in TcpTools.Engine.Decoding.IPAddressValue address)
+    {
+        Span<byte> b = stackalloc byte[16];
+        int n = address.WriteBytes(b);
+        return n == 4 ? BinaryPrimitives.ReadUInt32BigEndian(b) : BinaryPrimitives.ReadUInt128BigEndian(b);
+    }
+
     public static IPAddress ToAddress(bool ipv6, UInt128 number)
     {
         Span<byte> b = stackalloc byte[16];

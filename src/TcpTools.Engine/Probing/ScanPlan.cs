@@ -143,10 +143,14 @@ public sealed class ScanPlan
     }
 
     /// <summary>Whether any target holds <paramref name="address"/>.</summary>
-    public bool ContainsAddress(IPAddress address)
+    public bool ContainsAddress(IPAddress address) =>
+        ContainsAddress(address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6, AddressRange.ToNumber(address));
+
+    /// <summary>Whether any target holds <paramref name="address"/> (per answer: no IPAddress made).</summary>
+    public bool ContainsAddress(in Decoding.IPAddressValue address) => ContainsAddress(address.Version == 6, AddressRange.ToNumber(address));
+
+    private bool ContainsAddress(bool v6, UInt128 n)
     {
-        bool v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        UInt128 n = AddressRange.ToNumber(address);
         foreach (var t in Targets)
         {
             foreach (var r in t.Ranges)

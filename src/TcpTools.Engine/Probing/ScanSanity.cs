@@ -24,7 +24,7 @@ internal sealed class ScanSanity
     private const int MaxHosts = 1_000_000;
     private const int OpenKeptPerHost = 70_000;
     private const int OpenKeptInAll = 1_000_000;
-    private readonly Dictionary<IPAddress, Host> _hosts = new();
+    private readonly Dictionary<Decoding.IPAddressValue, Host> _hosts = new();
     private readonly List<ScanWarning> _warnings = new();
     private readonly Dictionary<IPAddress, int> _strays = new();
     private long _kept;
@@ -33,19 +33,19 @@ internal sealed class ScanSanity
     public List<ScanWarning> Warnings => _warnings;
 
     /// <summary>One decided probe: its answer's TTL and window (-1 when none), and its result object when one is written.</summary>
-    public void Add(IPAddress address, ushort port, TcpProbeStatus status, int ttl, int window, TcpProbeResult? result)
+    public void Add(Decoding.IPAddressValue key, IPAddress address, ushort port, TcpProbeStatus status, int ttl, int window, TcpProbeResult? result)
     {
         if (status == TcpProbeStatus.Filtered)
         {
             return;
         }
-        if (!_hosts.TryGetValue(address, out var host))
+        if (!_hosts.TryGetValue(key, out var host))
         {
             if (_hosts.Count >= MaxHosts)
             {
                 return; // beyond a million answering hosts the checks stop taking new ones: memory stays bounded
             }
-            _hosts[address] = host = new Host();
+            _hosts[key] = host = new Host(address);
         }
         if (status == TcpProbeStatus.Closed)
         {
@@ -93,8 +93,9 @@ internal sealed class ScanSanity
     /// <summary>The checks that need every answer: every port open; answers from unprobed addresses.</summary>
     public void Finish()
     {
-        foreach (var (address, host) in _hosts)
+        foreach (var host in _hosts.Values)
         {
+            var address = host.Address;
             if (host.Open >= EveryPortOpenMinimum && host.Closed == 0)
             {
                 foreach (var r in host.Opens)
@@ -128,8 +129,9 @@ internal sealed class ScanSanity
             $"{address}: SYN-ACKs arrive with TTL {string.Join("/", host.SynAckTtls.Where(t => t != host.ResetTtl).Order())} but its RSTs with TTL {host.ResetTtl}: another box (a proxy, load balancer or firewall) answers for some ports."));
     }
 
-    private sealed class Host
+    private sealed class Host(IPAddress address)
     {
+        public readonly IPAddress Address = address;
         public int Open;
         public int Closed;
         public int ResetTtl = -1;

@@ -200,15 +200,16 @@ public sealed class SynScanner : IDisposable
             TimeSpan? rtt = answeredUnixNs > 0 ? TimeSpan.FromTicks(Math.Max(0, answeredUnixNs - p.SentUnixNs) / 100) : null;
             if (!_report[(int)status])
             {
-                _sanity.Add(p.Address, p.Port, status, ttl, window, null);
+                _sanity.Add(p.AddressValue, p.Address, p.Port, status, ttl, window, null);
                 var outcome = new ProbeOutcome(p.Target, p.Address, p.Port, status);
                 Release(p);
                 onUnreported?.Invoke(outcome);
                 return;
             }
             var result = new TcpProbeResult(p.Target, p.Address, p.Port, status, reason, reasonAddress, rtt, p.Attempts, _sourcePort, response);
+            var key = p.AddressValue;
             Release(p);
-            _sanity.Add(result.IPAddress, result.Port, status, ttl, window, result);
+            _sanity.Add(key, result.IPAddress, result.Port, status, ttl, window, result);
             onResult(result);
         }
 
@@ -464,7 +465,7 @@ public sealed class SynScanner : IDisposable
             }
             if (!_inFlight.TryGetValue((tcp.SourceAddress, tcp.SourcePort), out var probe) || probe.Attempts == 0 || !tcp.DestinationAddress.Equals(probe.Path.SourceValue))
             {
-                if (probe is null && (tcp.Flags & TcpFlags.Ack) != 0 && _plan is { } plan && !plan.ContainsAddress(tcp.SourceAddress.ToIPAddress()))
+                if (probe is null && (tcp.Flags & TcpFlags.Ack) != 0 && _plan is { } plan && !plan.ContainsAddress(tcp.SourceAddress))
                 {
                     _sanity.Stray(tcp.SourceAddress.ToIPAddress());
                 }
