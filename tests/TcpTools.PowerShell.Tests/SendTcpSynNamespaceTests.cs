@@ -20,6 +20,15 @@ public class SendTcpSynNamespaceTests
 {
     private const int Listening = 7001, Closed = 7002, Dropped = 7003, Rejected = 7004, Prohibited = 7005;
 
+    /// <summary>A listener on port 7001 of every address the server holds (the local routes added to it included).</summary>
+    private static Socket ListenOnEveryAddress(NetworkLab lab)
+    {
+        var listener = lab.Socket(lab.Server, false);
+        listener.Bind(new IPEndPoint(IPAddress.Any, Listening));
+        listener.Listen(256);
+        return listener;
+    }
+
     private static Dictionary<string, object?> Vars(params (string Name, object? Value)[] vars) => vars.ToDictionary(v => v.Name, v => v.Value);
 
     private static void Firewall(NetworkLab lab) => lab.Nft(lab.Server, $$"""
@@ -130,9 +139,7 @@ public class SendTcpSynNamespaceTests
     public void Networks_are_scanned_each_pair_once_with_exclusions_and_silent_hosts_in_one_warning()
     {
         using var lab = new NetworkLab();
-        using var listener = lab.Socket(lab.Server, false);
-        listener.Bind(new IPEndPoint(IPAddress.Any, Listening));
-        listener.Listen(256);
+        using var listener = ListenOnEveryAddress(lab);
         // The server owns 198.18.4.0/26 (a local route: one namespace, 64 hosts), reached on the link, so each
         // address is its own ARP; nobody holds 198.18.5.0/29, so those addresses never answer ARP.
         lab.Exec(lab.Server, "ip", "route", "add", "local", "198.18.4.0/26", "dev", "lo");
@@ -163,9 +170,7 @@ public class SendTcpSynNamespaceTests
     public void Doubtful_answers_are_warnings_and_properties_of_the_results()
     {
         using var lab = new NetworkLab();
-        using var listener = lab.Socket(lab.Server, false);
-        listener.Bind(new IPEndPoint(IPAddress.Any, Listening));
-        listener.Listen(256);
+        using var listener = ListenOnEveryAddress(lab);
         lab.Exec(lab.Server, "ip", "route", "add", "local", "198.18.4.50/32", "dev", "lo");
         lab.Exec(lab.Client, "ip", "route", "add", "198.18.4.50/32", "via", NetworkLab.ServerV4);
         // The server's SYN-ACKs from port 7001 leave with TTL 99 (its RSTs with 64): as if another box answered for
