@@ -261,6 +261,36 @@ public class SendTcpSynNamespaceTests
     }
 
     [NamespaceFact]
+    public void A_lossy_link_is_retried_through_and_the_rate_does_not_collapse()
+    {
+        using var lab = new NetworkLab();
+        using var listener = lab.Listen(lab.Server, false, Listening);
+        // One SYN in ten is lost whatever the rate (a lossy link, not an overload): slowing down would not help, so
+        // the scan must keep its rate and retry what was lost.
+        lab.Nft(lab.Server, """
+            table inet tt {
+              chain in {
+                type filter hook input priority 0;
+                tcp flags syn numgen random mod 10 0 drop
+              }
+            }
+            """);
+        using var run = LivePowerShell.RunToEnd(lab.Client, $"Send-TcpSyn '{NetworkLab.ServerV4}:1-8000' -Status Open,Closed,Filtered -Timeout 0.5 -Verbose",
+            timeout: TimeSpan.FromSeconds(90));
+        run.AssertNoErrors();
+        var results = run.Items<TcpProbeResult>().Select(i => i.Item).ToList();
+        Assert.Equal(8000, results.Select(r => r.Port).Distinct().Count());
+        Assert.Equal(new[] { (int)Listening }, results.Where(r => r.IsOpen).Select(r => (int)r.Port));
+        // With two more retries once loss is seen, a port is lost only when four SYNs in a row are (1 in 10,000).
+        Assert.True(results.Count(r => r.Status == TcpProbeStatus.Filtered) <= 3, string.Join(",", results.Where(r => r.Status == TcpProbeStatus.Filtered).Select(r => r.Port)));
+        Assert.True(results.Count(r => r.Attempts > 1) > 400);
+        string rate = Assert.Single(run.Verbose, v => v.StartsWith("Rate: peak ", StringComparison.Ordinal));
+        var m = System.Text.RegularExpressions.Regex.Match(rate, @"^Rate: peak ([\d,]+) SYNs/s, ([\d,]+) at the end");
+        Assert.True(m.Success, rate);
+        Assert.True(long.Parse(m.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture) >= 20_000, rate);
+    }
+
+    [NamespaceFact]
     public void WhatIf_sends_nothing()
     {
         using var lab = new NetworkLab();

@@ -53,7 +53,10 @@ internal sealed class ScanRate
     private long _lastLoss = long.MinValue / 2;
     private double _expected = -1; // answered share of a cohort without loss; -1 until one is judged
     private double _ceiling = double.MaxValue; // above the rate the last cut went to (+10 %), growth is slow
-    private double _final = -1;    // share of a whole cohort answered at any attempt: what the host answers; -1 until known
+    private double _final = -1;
+    private double _steadyLoss;    // loss the path shows at any rate (taken as given, not as overload)
+    private double _cutLoss = -1;  // the loss of the cohort behind the last cut, until a later cohort is judged
+    private double _rateBeforeCut;    // share of a whole cohort answered at any attempt: what the host answers; -1 until known
     private bool _slowStart = true;
 
     public ScanRate(double cap, double floor, bool adaptive)
@@ -151,7 +154,10 @@ internal sealed class ScanRate
     public void LateAnswer(long cohort, long now)
     {
         LossSigns++;
-        if (Adaptive && cohort > _cutAt)
+        // Once whole cohorts tell what the host answers, cohort verdicts decide (a late answer may be loss that
+        // slowing down does not cure). Before that, or where the host answers too little to judge a cohort, a late
+        // answer to a probe first sent after the last cut halves the rate.
+        if (Adaptive && cohort > _cutAt && (_final < 0 || _expected * CohortSize < MinExpected))
         {
             Cut(Current / 2, now);
         }
@@ -204,6 +210,7 @@ internal sealed class ScanRate
     {
         _lastLoss = now;
         _cutAt = _cohort;
+        _cutLoss = -1;
         _slowStart = false;
         Backoffs++;
         Current = Math.Clamp(to, _floor, Current);
@@ -261,18 +268,47 @@ internal sealed class ScanRate
             // Expected: what whole cohorts were answered at any attempt, once one is known; until then, what clean
             // cohorts' first SYNs were.
             double host = _final >= 0 ? Math.Max(_final, _expected) : _expected;
-            double expected = host * first;
+            // Loss the path has at any rate (a lossy link, not an overload) is expected too: the first SYNs of a
+            // clean cohort are answered at host × (1 - that loss).
+            double expected = host * (1 - _steadyLoss) * first;
             double shortfall = Math.Max(3 * Math.Sqrt(expected * Math.Max(0.01, 1 - host)), 0.1 * expected);
+            double loss = host > 0 ? Math.Max(0, 1 - share / host) : 0;
             if (expected >= MinExpected && _answered[i] < expected - shortfall)
             {
                 LossSigns++;
+                if (cohort > _cutAt && _cutLoss >= 0 && loss >= 0.7 * _cutLoss)
+                {
+                    // Sent wholly after the last cut, and it lost as much as the cohort that caused it: slowing down
+                    // did not help, so this loss is the path's own. Expect it from now on and take the cut back.
+                    _steadyLoss = Math.Min(0.9, loss);
+                    Current = Math.Max(Current, _rateBeforeCut);
+                    _ceiling = Current * 1.1;
+                    _cutLoss = -1;
+                    _cutAt = _cohort;
+                    continue;
+                }
                 if (cohort > _cutAt)
                 {
                     // What the path delivered while this cohort was sent: its send rate (all sends) × the share answered.
                     double sent = _sends[i] / Math.Max(1e-3, (double)(_end[i] - _start[i]) / Stopwatch.Frequency);
-                    Cut(Math.Max(Current / 4, 0.9 * sent * share / host), now); // a quarter at most per cut: the next cohort judges again
+                    double before = Current, delivered = 0.9 * sent * share / host;
+                    Cut(Math.Max(Current / 4, delivered), now); // a quarter at most per cut: the next cohort judges again
+                    if (_final >= 0 && Current <= delivered)
+                    {
+                        // Down to what got through, with the host's share known: if the next cohort still loses
+                        // as much, the loss is not the rate's.
+                        (_rateBeforeCut, _cutLoss) = (before, loss);
+                    }
                 }
                 continue;
+            }
+            if (cohort > _cutAt)
+            {
+                _cutLoss = -1; // the cut helped
+            }
+            if (loss < _steadyLoss)
+            {
+                _steadyLoss += (loss - _steadyLoss) * 0.1; // a path that heals is trusted again (only down: loss a clean cohort tolerated must not raise the bar)
             }
             // The expected share follows clean cohorts, quickly upwards (a start that was already lossy is forgotten).
             _expected += (share - _expected) * (share > _expected ? 0.5 : 0.2);

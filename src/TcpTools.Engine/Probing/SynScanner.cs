@@ -163,7 +163,7 @@ public sealed class SynScanner : IDisposable
         var clock = Stopwatch.StartNew();
         long nextProgress = 0, nextDropCheck = 0, drops = CaptureDrops(), dropsAtStart = drops, sendFailures = 0;
 
-        int RetryLimit() => _options.Retries + (rate.Adaptive && rate.Backoffs > 0 ? _options.RetriesOnLoss : 0);
+        int RetryLimit() => _options.Retries + (rate.Adaptive && rate.LossSigns > 0 ? _options.RetriesOnLoss : 0);
 
         void Decide(ScanProbe p, TcpProbeStatus status, string reason, IPAddress? reasonAddress, TcpSegment? response, long answeredUnixNs, int ttl, int window)
         {
