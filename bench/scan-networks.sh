@@ -11,7 +11,8 @@
 #   behind its veth address, so the scanners reach it through a gateway (masscan needs one); ports 1-100 of the
 #   1,022 hosts (network and broadcast excluded for every tool): 1, 2, 22 and 80 open, 25 dropped, 53 rejected, the rest closed.
 # Part C, the Part A host behind an nftables policer (3,000 SYNs/s), ports 1-8000: who finds the rate, who loses answers.
-#   RUNS_B / RUNS_C set those parts' runs apart (0 skips one); RUNS_A likewise for Part A.
+# Part D, that host behind a lossy link (nftables drops 1 SYN in 10 at random), ports 1-8000.
+#   RUNS_A / RUNS_B / RUNS_C / RUNS_D set a part's runs apart from RUNS (0 skips it).
 # Nothing leaves the two namespaces (ttnetc<pid>, ttnets<pid>); they are deleted on exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -179,5 +180,28 @@ for run in $(seq "${RUNS_C:-$RUNS}"); do
   down; up; police; pol_nmap "nmap -sS -T4" "-T4"
   down; up; police; pol_nmap "nmap -sS -T5 --min-rate 20000 --max-retries 1" "-T5 --min-rate 20000 --max-retries 1"
   for r in ${MASSCAN_RATES_C:-20000 2500}; do down; up; police; pol_masscan "$r" "--retries 1"; done
+done
+
+# --- Part D: one host behind a lossy link
+# nftables drops one SYN in ten at random, whatever the rate (a lossy link, not an overload); ports 1-8000 as Part C.
+lossy() {
+  ip netns exec $S nft -f - <<NFT
+table inet lossy {
+  chain in {
+    type filter hook input priority -10;
+    ip daddr $SIP tcp flags syn numgen random mod 10 0 drop
+  }
+}
+NFT
+}
+echo
+echo "== Part D: $SIP behind a link losing 1 SYN in 10, ports 1-8000 (truth: 10 open, 7,990 closed, 0 filtered); ${RUNS_D:-$RUNS} runs"
+echo "| scanner | wall time (s) | exact | found | tcptools -Verbose: scan time, peak rate, final rate, back-offs, SYNs |"
+echo "|---|---:|---|---|---|"
+for run in $(seq "${RUNS_D:-$RUNS}"); do
+  down; up; lossy; pol_tt "tcptools Send-TcpSyn (defaults)" ""
+  down; up; lossy; pol_nmap "nmap -sS -T4" "-T4"
+  down; up; lossy; pol_nmap "nmap -sS -T5 --min-rate 20000 --max-retries 1" "-T5 --min-rate 20000 --max-retries 1"
+  down; up; lossy; pol_masscan 100000 "--retries 1"
 done
 [[ -s $WORK/stderr ]] && { echo; echo "stderr (first lines):"; head -5 $WORK/stderr; } || true

@@ -26,9 +26,15 @@ public sealed class SynScanOptions
 
     /// <summary>
     /// Retries added once the scan has seen signs of loss (adaptive rate only), so a port whose SYN was lost twice
-    /// in an overload is not called Filtered: nmap raises its retry count the same way.
+    /// in an overload is not called Filtered: nmap raises its retry count the same way. Where answers show a loss
+    /// rate L (answers that came only after a retransmission, of all answers), more are added, up to 10 retries in
+    /// all (nmap's default most): enough that a port answering at all is lost with a chance below one in a million
+    /// (L^attempts), 6 attempts at one loss in ten. 0 adds none.
     /// </summary>
     public int RetriesOnLoss { get; init; } = 2;
+
+    /// <summary>The most retries the loss rate may raise a scan to (nmap's --max-retries default).</summary>
+    internal const int MaxRetriesOnLoss = 10;
 
     /// <summary>Most SYNs (first sends and retransmissions) per second: the rate when fixed, the cap when adaptive.</summary>
     public int Rate { get; init; } = DefaultMaxRate;
@@ -60,7 +66,11 @@ public sealed class SynScanOptions
 
 /// <summary>What a scan did, for -Verbose and the benchmarks.</summary>
 public sealed record SynScanSummary(long SynsSent, long Decided, long Unreachable, double PeakRate, double FinalRate, int Backoffs, long LossSigns, long CaptureDrops, int NextHops, TimeSpan Elapsed,
-    IReadOnlyList<ScanWarning> Warnings);
+    IReadOnlyList<ScanWarning> Warnings)
+{
+    /// <summary>Retries a silent probe got by the end (raised from the options' by the loss the scan saw).</summary>
+    public int Retries { get; init; }
+}
 
 /// <summary>One port of one address to probe; <see cref="Target"/> is the text the user gave.</summary>
 public readonly record struct ProbeRequest(string Target, IPAddress Address, ushort Port);
@@ -163,7 +173,29 @@ public sealed class SynScanner : IDisposable
         var clock = Stopwatch.StartNew();
         long nextProgress = 0, nextDropCheck = 0, drops = CaptureDrops(), dropsAtStart = drops, sendFailures = 0;
 
-        int RetryLimit() => _options.Retries + (rate.Adaptive && rate.LossSigns > 0 ? _options.RetriesOnLoss : 0);
+        long answered = 0, answeredLate = 0;
+        int retryLimit = _options.Retries;
+        int RetryLimit() => retryLimit;
+        void CountAnswer(bool late)
+        {
+            answered++;
+            if (late)
+            {
+                answeredLate++;
+            }
+            if (!rate.Adaptive || _options.RetriesOnLoss == 0 || answeredLate == 0 || (answered & 63) != 0 && !late)
+            {
+                return;
+            }
+            retryLimit = _options.Retries + _options.RetriesOnLoss;
+            if (answered >= 200)
+            {
+                // Attempts so that a port that answers is lost with a chance below 1e-6: L^attempts < 1e-6.
+                double loss = Math.Clamp((double)answeredLate / answered, 1e-3, 0.9);
+                int attempts = (int)Math.Ceiling(Math.Log(1e-6) / Math.Log(loss));
+                retryLimit = Math.Max(retryLimit, Math.Min(Math.Max(_options.Retries, SynScanOptions.MaxRetriesOnLoss), attempts - 1));
+            }
+        }
 
         void Decide(ScanProbe p, TcpProbeStatus status, string reason, IPAddress? reasonAddress, TcpSegment? response, long answeredUnixNs, int ttl, int window)
         {
@@ -176,6 +208,10 @@ public sealed class SynScanner : IDisposable
             if (answeredUnixNs > 0 && p.Attempts > 1)
             {
                 rate.LateAnswer(p.Cohort, clock.ElapsedTicks); // answered only after a retransmission: the first SYN or its answer was lost
+            }
+            if (answeredUnixNs > 0)
+            {
+                CountAnswer(p.Attempts > 1);
             }
             if (p.Attempts == 1 && answeredUnixNs > 0)
             {
@@ -391,7 +427,7 @@ public sealed class SynScanner : IDisposable
         }
         _sanity.Finish();
         return new SynScanSummary(SynsSent, decided, unreachable, rate.Peak, rate.Current, rate.Backoffs, rate.LossSigns, CaptureDrops() - dropsAtStart, _paths.HopCount, clock.Elapsed,
-            _sanity.Warnings);
+            _sanity.Warnings) { Retries = retryLimit };
     }
 
     public void Dispose()

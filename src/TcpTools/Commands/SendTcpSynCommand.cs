@@ -221,7 +221,8 @@ public sealed class SendTcpSynCommand : PSCmdlet, IDisposable
         }
         WriteVerbose($"{summary.SynsSent:N0} SYNs sent for {plan.Count:N0} probes in {summary.Elapsed.TotalSeconds:F2} s: {output.Counts[0]} open, {output.Counts[1]} closed, {output.Counts[2]} filtered"
             + (summary.Unreachable > 0 ? $", {summary.Unreachable} next hops unreachable" : "") + ".");
-        WriteVerbose($"Rate: peak {summary.PeakRate:N0} SYNs/s, {summary.FinalRate:N0} at the end, {summary.Backoffs} back-offs on {summary.LossSigns} signs of loss (late answers, {summary.CaptureDrops} answers libpcap dropped); {summary.NextHops} next hops.");
+        WriteVerbose($"Rate: peak {summary.PeakRate:N0} SYNs/s, {summary.FinalRate:N0} at the end, {summary.Backoffs} back-offs on {summary.LossSigns} signs of loss (late answers, {summary.CaptureDrops} answers libpcap dropped); {summary.NextHops} next hops"
+                + (summary.Retries > Retries ? $"; retries raised to {summary.Retries} by the loss seen." : "."));
     }
 
     protected override void StopProcessing() => _stopping.Cancel();
