@@ -6,14 +6,17 @@ namespace TcpTools.Engine.Probing;
 /// <summary>
 /// How fast a scan sends: a token bucket whose rate is fixed (-Rate alone) or adaptive, the default.
 /// <para>
-/// Adaptive reads the path through cohorts: the first SYNs of each 10 ms (at least 64 of them, unless that takes 250 ms) are one cohort, and once a cohort's answers
-/// are due (a few smoothed round trips after it was sent) the share of it that answered is compared with the share
-/// the scan has come to expect (the host's mix of open, closed and silent ports, the same in every cohort since pairs
-/// are visited in random order). A cohort that answered clearly less than expected was sent faster than the path
-/// carries: the rate drops at once to what that cohort delivered (its send rate × answered / expected), less a
-/// tenth — one cut for a whole overload, not a halving per late answer. Probes answered only after a retransmission
-/// (the first SYN or its answer was lost) that were first sent after the last cut halve the rate, as do libpcap
-/// dropping answers and the kernel refusing frames (once per 100 ms).
+/// Adaptive reads the path through cohorts: the first SYNs of each 10 ms (at least 64 of them, unless that takes
+/// 250 ms) are one cohort. Once a later cohort has been answered (answers come about in order) and a few smoothed
+/// round trips have passed, the share of the cohort that answered at the first SYN is compared with the share the
+/// host answers at all (whole earlier cohorts, retransmissions included: the host's mix of open, closed and silent
+/// ports, the same in every cohort since pairs are visited in random order). A cohort that answered clearly short was
+/// sent faster than the path carries: the rate drops at once to 90 % of what that cohort got through (its send rate ×
+/// answered / expected; at most to a quarter per cut), one cut for a whole overload. If the first cohort sent after
+/// such a cut still loses as much, slowing down did not help: the loss is the path's own (a lossy link), the cut is
+/// taken back and that loss expected from then on. Before whole cohorts are known, or where the host answers too
+/// little to judge a cohort, a probe answered only after a retransmission and first sent after the last cut halves
+/// the rate; so do libpcap dropping answers and the kernel refusing frames (once per 100 ms).
 /// </para>
 /// <para>
 /// Growth is earned: it starts at 20,000 SYNs/s and doubles (slow start) or, after the first cut, grows by 2 %, each
@@ -53,10 +56,10 @@ internal sealed class ScanRate
     private long _lastLoss = long.MinValue / 2;
     private double _expected = -1; // answered share of a cohort without loss; -1 until one is judged
     private double _ceiling = double.MaxValue; // above the rate the last cut went to (+10 %), growth is slow
-    private double _final = -1;
+    private double _final = -1;    // share of a whole cohort answered at any attempt: what the host answers; -1 until known
     private double _steadyLoss;    // loss the path shows at any rate (taken as given, not as overload)
     private double _cutLoss = -1;  // the loss of the cohort behind the last cut, until a later cohort is judged
-    private double _rateBeforeCut;    // share of a whole cohort answered at any attempt: what the host answers; -1 until known
+    private double _rateBeforeCut; // the rate before that cut, to take it back
     private bool _slowStart = true;
 
     public ScanRate(double cap, double floor, bool adaptive)
