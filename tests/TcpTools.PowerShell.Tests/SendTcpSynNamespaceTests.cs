@@ -227,19 +227,18 @@ public class SendTcpSynNamespaceTests
         }
     }
 
-    [NamespaceFact]
-    public void The_default_rate_backs_off_where_the_path_drops_and_every_port_is_still_decided()
+    /// <summary>
+    /// A default scan of ports 1-8000 of the server behind one nftables rule on its input (every port closed but the
+    /// listener, none filtered): every port's result, checked to be each port once with only the listener open, and
+    /// the -Verbose rate line.
+    /// </summary>
+    private static (List<TcpProbeResult> Results, string Rate) ScanEveryPortBehind(NetworkLab lab, string rule)
     {
-        using var lab = new NetworkLab();
-        using var listener = lab.Listen(lab.Server, false, Listening);
-        // A policer in front of the server: it lets 3,000 SYNs a second through and drops the rest, so the default
-        // scan (20,000 a second at the start, doubling) loses most of its first probes and must find a rate the
-        // path carries. Every port is closed but one; nothing is filtered, so any Filtered result is a lost answer.
-        lab.Nft(lab.Server, """
+        lab.Nft(lab.Server, $$"""
             table inet tt {
               chain in {
                 type filter hook input priority 0;
-                tcp flags syn limit rate over 3000/second burst 100 packets drop
+                {{rule}}
               }
             }
             """);
@@ -249,10 +248,21 @@ public class SendTcpSynNamespaceTests
         var results = run.Items<TcpProbeResult>().Select(i => i.Item).ToList();
         Assert.Equal(8000, results.Select(r => r.Port).Distinct().Count());
         Assert.Equal(new[] { (int)Listening }, results.Where(r => r.IsOpen).Select(r => (int)r.Port));
+        return (results, Assert.Single(run.Verbose, v => v.StartsWith("Rate: peak ", StringComparison.Ordinal)));
+    }
+
+    [NamespaceFact]
+    public void The_default_rate_backs_off_where_the_path_drops_and_every_port_is_still_decided()
+    {
+        using var lab = new NetworkLab();
+        using var listener = lab.Listen(lab.Server, false, Listening);
+        // A policer in front of the server: it lets 3,000 SYNs a second through and drops the rest, so the default
+        // scan (20,000 a second at the start, doubling) loses most of its first probes and must find a rate the
+        // path carries. Every port is closed but one; nothing is filtered, so any Filtered result is a lost answer.
+        var (results, rate) = ScanEveryPortBehind(lab, "tcp flags syn limit rate over 3000/second burst 100 packets drop");
         Assert.Empty(results.Where(r => r.Status == TcpProbeStatus.Filtered).Select(r => (int)r.Port));
         // The policer dropped probes (some ports needed more than one SYN), and the scan said it backed off.
         Assert.Contains(results, r => r.Attempts > 1);
-        string rate = Assert.Single(run.Verbose, v => v.StartsWith("Rate: peak ", StringComparison.Ordinal));
         var m = System.Text.RegularExpressions.Regex.Match(rate, @"^Rate: peak ([\d,]+) SYNs/s, ([\d,]+) at the end, (\d+) back-offs on (\d+) signs of loss");
         Assert.True(m.Success, rate);
         Assert.True(int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture) >= 1, rate);
@@ -267,24 +277,10 @@ public class SendTcpSynNamespaceTests
         using var listener = lab.Listen(lab.Server, false, Listening);
         // One SYN in ten is lost whatever the rate (a lossy link, not an overload): slowing down would not help, so
         // the scan must keep its rate and retry what was lost.
-        lab.Nft(lab.Server, """
-            table inet tt {
-              chain in {
-                type filter hook input priority 0;
-                tcp flags syn numgen random mod 10 0 drop
-              }
-            }
-            """);
-        using var run = LivePowerShell.RunToEnd(lab.Client, $"Send-TcpSyn '{NetworkLab.ServerV4}:1-8000' -Status Open,Closed,Filtered -Timeout 0.5 -Verbose",
-            timeout: TimeSpan.FromSeconds(90));
-        run.AssertNoErrors();
-        var results = run.Items<TcpProbeResult>().Select(i => i.Item).ToList();
-        Assert.Equal(8000, results.Select(r => r.Port).Distinct().Count());
-        Assert.Equal(new[] { (int)Listening }, results.Where(r => r.IsOpen).Select(r => (int)r.Port));
+        var (results, rate) = ScanEveryPortBehind(lab, "tcp flags syn numgen random mod 10 0 drop");
         // The retries follow the loss seen (six SYNs at one in ten: a port is lost with a chance of one in a million).
         Assert.Empty(results.Where(r => r.Status == TcpProbeStatus.Filtered).Select(r => (int)r.Port));
         Assert.True(results.Count(r => r.Attempts > 1) > 400);
-        string rate = Assert.Single(run.Verbose, v => v.StartsWith("Rate: peak ", StringComparison.Ordinal));
         var m = System.Text.RegularExpressions.Regex.Match(rate, @"^Rate: peak ([\d,]+) SYNs/s, ([\d,]+) at the end");
         Assert.True(m.Success, rate);
         Assert.True(long.Parse(m.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture) >= 20_000, rate);

@@ -31,6 +31,7 @@ internal sealed class ScanRate
     private const int Ring = 128;             // cohorts kept: 128 × 10 ms, more than the longest wait for answers
     private const double MinExpected = 20;    // answers a cohort must be expected to give before it is judged
     private const int CohortSize = 64;        // first SYNs a cohort needs before it closes (unless it grows old)
+    private const int MinJudged = 32;         // first SYNs a cohort needs to say anything (an old, short one says nothing)
     private static readonly long Epoch = Stopwatch.Frequency / 100;        // 10 ms: the shortest cohort
     private static readonly long LongestCohort = Stopwatch.Frequency / 4;  // 250 ms
     private static readonly long LossHoldOff = Stopwatch.Frequency / 10;   // 100 ms
@@ -70,7 +71,6 @@ internal sealed class ScanRate
         Current = adaptive ? Math.Clamp(StartRate, _floor, _cap) : _cap;
         Peak = Current;
         _credit = 1;
-        _id[0] = 0;
         _rateOf[0] = Current;
         MatureAfter = Stopwatch.Frequency / 500;
         GiveUpAfter = Stopwatch.Frequency;
@@ -191,7 +191,7 @@ internal sealed class ScanRate
 
     private void Finish(int i)
     {
-        if (_first[i] < 32)
+        if (_first[i] < MinJudged)
         {
             return;
         }
@@ -259,7 +259,7 @@ internal sealed class ScanRate
             }
             long cohort = _judged++;
             int first = _first[i];
-            if (first < 32)
+            if (first < MinJudged)
             {
                 continue;
             }
@@ -278,31 +278,7 @@ internal sealed class ScanRate
             double loss = host > 0 ? Math.Max(0, 1 - share / host) : 0;
             if (expected >= MinExpected && _answered[i] < expected - shortfall)
             {
-                LossSigns++;
-                if (cohort > _cutAt && _cutLoss >= 0 && loss >= 0.7 * _cutLoss)
-                {
-                    // Sent wholly after the last cut, and it lost as much as the cohort that caused it: slowing down
-                    // did not help, so this loss is the path's own. Expect it from now on and take the cut back.
-                    _steadyLoss = Math.Min(0.9, loss);
-                    Current = Math.Max(Current, _rateBeforeCut);
-                    _ceiling = Current * 1.1;
-                    _cutLoss = -1;
-                    _cutAt = _cohort;
-                    continue;
-                }
-                if (cohort > _cutAt)
-                {
-                    // What the path delivered while this cohort was sent: its send rate (all sends) × the share answered.
-                    double sent = _sends[i] / Math.Max(1e-3, (double)(_end[i] - _start[i]) / Stopwatch.Frequency);
-                    double before = Current, delivered = 0.9 * sent * share / host;
-                    Cut(Math.Max(Current / 4, delivered), now); // a quarter at most per cut: the next cohort judges again
-                    if (_final >= 0 && Current <= delivered)
-                    {
-                        // Down to what got through, with the host's share known: if the next cohort still loses
-                        // as much, the loss is not the rate's.
-                        (_rateBeforeCut, _cutLoss) = (before, loss);
-                    }
-                }
+                AnsweredShort(i, cohort, share, host, loss, now);
                 continue;
             }
             if (cohort > _cutAt)
@@ -316,6 +292,36 @@ internal sealed class ScanRate
             // The expected share follows clean cohorts, quickly upwards (a start that was already lossy is forgotten).
             _expected += (share - _expected) * (share > _expected ? 0.5 : 0.2);
             GrowIfClean(i);
+        }
+    }
+
+    /// <summary>A cohort answered clearly short: an overload (cut to what got through), or the path's own loss.</summary>
+    private void AnsweredShort(int i, long cohort, double share, double host, double loss, long now)
+    {
+        LossSigns++;
+        if (cohort > _cutAt && _cutLoss >= 0 && loss >= 0.7 * _cutLoss)
+        {
+            // Sent wholly after the last cut, and it lost as much as the cohort that caused it: slowing down
+            // did not help, so this loss is the path's own. Expect it from now on and take the cut back.
+            _steadyLoss = Math.Min(0.9, loss);
+            Current = Math.Max(Current, _rateBeforeCut);
+            _ceiling = Current * 1.1;
+            _cutLoss = -1;
+            _cutAt = _cohort;
+            return;
+        }
+        if (cohort > _cutAt)
+        {
+            // What the path delivered while this cohort was sent: its send rate (all sends) × the share answered.
+            double sent = _sends[i] / Math.Max(1e-3, (double)(_end[i] - _start[i]) / Stopwatch.Frequency);
+            double before = Current, delivered = 0.9 * sent * share / host;
+            Cut(Math.Max(Current / 4, delivered), now); // a quarter at most per cut: the next cohort judges again
+            if (_final >= 0 && Current <= delivered)
+            {
+                // Down to what got through, with the host's share known: if the next cohort still loses
+                // as much, the loss is not the rate's.
+                (_rateBeforeCut, _cutLoss) = (before, loss);
+            }
         }
     }
 

@@ -173,25 +173,24 @@ public sealed class SynScanner : IDisposable
         var clock = Stopwatch.StartNew();
         long nextProgress = 0, nextDropCheck = 0, drops = CaptureDrops(), dropsAtStart = drops, sendFailures = 0;
 
-        long answered = 0, answeredLate = 0;
-        int retryLimit = _options.Retries;
-        int RetryLimit() => retryLimit;
+        long answers = 0, answersLate = 0;
+        int retryLimit = _options.Retries; // raised by CountAnswer as loss shows
         void CountAnswer(bool late)
         {
-            answered++;
+            answers++;
             if (late)
             {
-                answeredLate++;
+                answersLate++;
             }
-            if (!rate.Adaptive || _options.RetriesOnLoss == 0 || answeredLate == 0 || (answered & 63) != 0 && !late)
+            if (!rate.Adaptive || _options.RetriesOnLoss == 0 || answersLate == 0 || (answers & 63) != 0 && !late)
             {
                 return;
             }
             retryLimit = _options.Retries + _options.RetriesOnLoss;
-            if (answered >= 200)
+            if (answers >= 200)
             {
                 // Attempts so that a port that answers is lost with a chance below 1e-6: L^attempts < 1e-6.
-                double loss = Math.Clamp((double)answeredLate / answered, 1e-3, 0.9);
+                double loss = Math.Clamp((double)answersLate / answers, 1e-3, 0.9);
                 int attempts = (int)Math.Ceiling(Math.Log(1e-6) / Math.Log(loss));
                 retryLimit = Math.Max(retryLimit, Math.Min(Math.Max(_options.Retries, SynScanOptions.MaxRetriesOnLoss), attempts - 1));
             }
@@ -201,19 +200,20 @@ public sealed class SynScanner : IDisposable
         {
             _inFlight.Remove((p.AddressValue, p.Port));
             decided++;
+            bool answered = answeredUnixNs > 0;
             if (p.Attempts > 0)
             {
-                rate.Decided(p.Cohort, answeredUnixNs > 0);
+                rate.Decided(p.Cohort, answered);
             }
-            if (answeredUnixNs > 0 && p.Attempts > 1)
+            if (answered)
+            {
+                CountAnswer(late: p.Attempts > 1);
+            }
+            if (answered && p.Attempts > 1)
             {
                 rate.LateAnswer(p.Cohort, clock.ElapsedTicks); // answered only after a retransmission: the first SYN or its answer was lost
             }
-            if (answeredUnixNs > 0)
-            {
-                CountAnswer(p.Attempts > 1);
-            }
-            if (p.Attempts == 1 && answeredUnixNs > 0)
+            else if (answered)
             {
                 rate.Answered(p.Cohort);
                 // Karn: only unambiguous samples (answers to a SYN sent once). RFC 6298's smoothing.
@@ -322,7 +322,7 @@ public sealed class SynScanner : IDisposable
                     _timeouts.Dequeue();
                     continue;
                 }
-                if (probe.Attempts > RetryLimit())
+                if (probe.Attempts > retryLimit)
                 {
                     _timeouts.Dequeue();
                     Decide(probe, TcpProbeStatus.Filtered, "no-response", null, null, 0, -1, -1);
