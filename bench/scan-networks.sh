@@ -70,27 +70,35 @@ echo "== machine: $(nproc) cores, $(uname -r); $(nmap --version | head -1); $(ma
 time_it() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>>"$WORK/stderr"; e=$(date +%s.%N); echo "$s $e" | awk '{printf "%.2f", $2 - $1}'; }
 
 # --- Part A: one host, every port
+# The one-host parts (A, C, D) judge against these, set before each part: the ports, the open ports, how many closed
+# and filtered, and an awk condition the filtered ports must meet.
+PORTS=1-65535; truth_closed=64415; truth_filtered=1100; filtered_where='$1>=40000 && $1<=41099'
 host_tt() { # label, extra args
-  local t v; t=$(time_it ip netns exec $C "$TCPTOOLS" -Command "\$r = Send-TcpSyn -Target $SIP -Port 1-65535 $2 -Status Open, Filtered -Verbose 4>$WORK/v.txt; [IO.File]::WriteAllLines('$WORK/tt.txt', [string[]]\$r.ForEach({ '{0} {1}' -f \$_.Port, \$_.Status }))")
+  local t; t=$(time_it ip netns exec $C "$TCPTOOLS" -Command "\$r = Send-TcpSyn -Target $SIP -Port $PORTS $2 -Status Open, Filtered -Verbose 4>$WORK/v.txt; [IO.File]::WriteAllLines('$WORK/tt.txt', [string[]]\$r.ForEach({ '{0} {1}' -f \$_.Port, \$_.Status }))")
   local open closed filtered fok
   open=$(awk '$2=="Open"{print $1}' $WORK/tt.txt | sort -n | tr '\n' ' ')
   closed=$(grep -o '[0-9]* closed' $WORK/v.txt | grep -o '[0-9]*')
-  filtered=$(awk '$2=="Filtered"' $WORK/tt.txt | wc -l); fok=$(awk '$2=="Filtered" && $1>=40000 && $1<=41099' $WORK/tt.txt | wc -l)
-  local exact=no; [[ $open == "$truth_open" && $closed == 64415 && $filtered == 1100 && $fok == 1100 ]] && exact=yes
-  echo "| $1 | $t | $exact | $(wc -w <<<"$open")/20 open, $closed closed, $filtered filtered | $(grep -o 'in [0-9.]* s:' $WORK/v.txt | head -1) $(grep -o 'peak [0-9,]* SYNs/s' $WORK/v.txt), $(grep -o '[0-9]* back-offs' $WORK/v.txt), $(grep -o '^[0-9,]* SYNs sent' $WORK/v.txt | grep -o '[0-9,]* SYNs') |"
+  filtered=$(awk '$2=="Filtered"' $WORK/tt.txt | wc -l); fok=$(awk '$2=="Filtered" && ('"$filtered_where"')' $WORK/tt.txt | wc -l)
+  local exact=no; [[ $open == "$truth_open" && $closed == "$truth_closed" && $filtered == "$truth_filtered" && $fok == "$truth_filtered" ]] && exact=yes
+  echo "| $1 | $t | $exact | $(wc -w <<<"$open")/$(wc -w <<<"$truth_open") open, $closed closed, $filtered filtered | $(grep -o 'in [0-9.]* s:' $WORK/v.txt | head -1) $(grep -o 'peak [0-9,]* SYNs/s' $WORK/v.txt), $(grep -o '[0-9,]* at the end' $WORK/v.txt), $(grep -o '[0-9]* back-offs' $WORK/v.txt), $(grep -o '^[0-9,]* SYNs sent' $WORK/v.txt | grep -o '[0-9,]* SYNs') |"
 }
 host_nmap() { # label, args
-  local t; t=$(time_it ip netns exec $C nmap -sS -n -Pn -p- $2 -oX $WORK/nmap.xml $SIP)
+  local t; t=$(time_it ip netns exec $C nmap -sS -n -Pn -p$PORTS $2 -oX $WORK/nmap.xml $SIP)
   local open closed filtered
   open=$(grep -o 'portid="[0-9]*"><state state="open"' $WORK/nmap.xml | grep -o '[0-9]*' | sort -n | tr '\n' ' ')
   closed=$(( $(grep -o '<extraports state="closed" count="[0-9]*"' $WORK/nmap.xml | grep -o '[0-9][0-9]*' || echo 0) + $(grep -c 'state state="closed"' $WORK/nmap.xml || true) ))
   filtered=$(( $(grep -o '<extraports state="filtered" count="[0-9]*"' $WORK/nmap.xml | grep -o '[0-9][0-9]*' || echo 0) + $(grep -c 'state state="filtered"' $WORK/nmap.xml || true) ))
-  local exact=no; [[ $open == "$truth_open" && $closed == 64415 && $filtered == 1100 ]] && exact=yes
-  echo "| $1 | $t | $exact | $(wc -w <<<"$open")/20 open, $closed closed, $filtered filtered | |"
+  local exact=no; [[ $open == "$truth_open" && $closed == "$truth_closed" && $filtered == "$truth_filtered" ]] && exact=yes
+  echo "| $1 | $t | $exact | $(wc -w <<<"$open")/$(wc -w <<<"$truth_open") open, $closed closed, $filtered filtered | |"
+}
+host_masscan() { # rate, args (masscan reports open ports only)
+  local t; t=$(time_it ip netns exec $C masscan $SIP -p$PORTS --rate "$1" $2 --wait 2 --adapter $VC --adapter-ip $CIP --router-mac "$SMAC" -oL $WORK/masscan.txt)
+  local open; open=$(awk '$1=="open" { print $3 }' $WORK/masscan.txt | sort -n -u | tr '\n' ' ')
+  echo "| masscan --rate $1 $2 | $t | $([[ $open == "$truth_open" ]] && echo "yes (open only)" || echo no) | $(wc -w <<<"$open")/$(wc -w <<<"$truth_open") open (reports open only) | |"
 }
 echo
 echo "== Part A: $SIP, ports 1-65535 (truth: 20 open, 64,415 closed, 1,100 filtered); $RUNS runs, tools alternating"
-echo "| scanner | wall time (s) | exact | found | tcptools -Verbose: scan time, peak rate, back-offs, SYNs |"
+echo "| scanner | wall time (s) | exact | found | tcptools -Verbose: scan time, peak rate, final rate, back-offs, SYNs |"
 echo "|---|---:|---|---|---|"
 for run in $(seq "${RUNS_A:-$RUNS}"); do
   host_tt "tcptools Send-TcpSyn (defaults)" ""
@@ -135,73 +143,42 @@ for run in $(seq "${RUNS_B:-$RUNS}"); do
   for r in ${MASSCAN_RATES:-20000 100000}; do down; up; net_masscan "$r" "--retries 1"; done
 done
 
-# --- Part C: one host behind a policer
-# An nftables limit in front of the host passes 3,000 SYNs a second (burst 100) and drops the rest, as a rate-limiting
-# firewall or a slow link does; ports 1-8000 (truth: 10 open of OPEN, 7,990 closed, none filtered).
-police() {
+# --- Parts C and D: one host behind an impaired path
+# One nftables rule in front of the host, in a table of its own; ports 1-8000 (truth: 10 open of OPEN, 7,990 closed,
+# none filtered). C: a limit that passes 3,000 SYNs a second (burst 100) and drops the rest, as a rate-limiting
+# firewall or a slow link does. D: one SYN in ten dropped at random, whatever the rate (a lossy link, not an overload).
+impair() { # rule
   ip netns exec $S nft -f - <<NFT
-table inet police {
+table inet impaired {
   chain in {
     type filter hook input priority -10;
-    ip daddr $SIP tcp flags syn limit rate over 3000/second burst 100 packets drop
+    ip daddr $SIP $1
   }
 }
 NFT
 }
-truth_c_open=$(tr ' ' '\n' <<<"$OPEN" | awk '$1 <= 8000' | sort -n | tr '\n' ' ')
-pol_tt() {
-  local t; t=$(time_it ip netns exec $C "$TCPTOOLS" -Command "\$r = Send-TcpSyn -Target $SIP -Port 1-8000 $2 -Status Open, Filtered -Verbose 4>$WORK/v.txt; [IO.File]::WriteAllLines('$WORK/tt.txt', [string[]]\$r.ForEach({ '{0} {1}' -f \$_.Port, \$_.Status }))")
-  local open closed filtered
-  open=$(awk '$2=="Open"{print $1}' $WORK/tt.txt | sort -n | tr '\n' ' ')
-  closed=$(grep -o '[0-9]* closed' $WORK/v.txt | grep -o '[0-9]*'); filtered=$(awk '$2=="Filtered"' $WORK/tt.txt | wc -l)
-  local exact=no; [[ $open == "$truth_c_open" && $closed == 7990 && $filtered == 0 ]] && exact=yes
-  echo "| $1 | $t | $exact | $(wc -w <<<"$open")/10 open, $closed closed, $filtered filtered | $(grep -o 'in [0-9.]* s:' $WORK/v.txt | head -1) $(grep -o 'peak [0-9,]* SYNs/s' $WORK/v.txt), $(grep -o '[0-9,]* at the end' $WORK/v.txt), $(grep -o '[0-9]* back-offs' $WORK/v.txt), $(grep -o '^[0-9,]* SYNs sent' $WORK/v.txt | grep -o '[0-9,]* SYNs') |"
-}
-pol_nmap() {
-  local t; t=$(time_it ip netns exec $C nmap -sS -n -Pn -p1-8000 $2 -oX $WORK/nmap.xml $SIP)
-  local open closed filtered
-  open=$(grep -o 'portid="[0-9]*"><state state="open"' $WORK/nmap.xml | grep -o '[0-9]*' | sort -n | tr '\n' ' ')
-  closed=$(( $(grep -o '<extraports state="closed" count="[0-9]*"' $WORK/nmap.xml | grep -o '[0-9][0-9]*' || echo 0) + $(grep -c 'state state="closed"' $WORK/nmap.xml || true) ))
-  filtered=$(( $(grep -o '<extraports state="filtered" count="[0-9]*"' $WORK/nmap.xml | grep -o '[0-9][0-9]*' || echo 0) + $(grep -c 'state state="filtered"' $WORK/nmap.xml || true) ))
-  local exact=no; [[ $open == "$truth_c_open" && $closed == 7990 && $filtered == 0 ]] && exact=yes
-  echo "| $1 | $t | $exact | $(wc -w <<<"$open")/10 open, $closed closed, $filtered filtered | |"
-}
-pol_masscan() {
-  local t; t=$(time_it ip netns exec $C masscan $SIP -p1-8000 --rate "$1" $2 --wait 2 --adapter $VC --adapter-ip $CIP --router-mac "$SMAC" -oL $WORK/masscan.txt)
-  local open; open=$(awk '$1=="open" { print $3 }' $WORK/masscan.txt | sort -n -u | tr '\n' ' ')
-  echo "| masscan --rate $1 $2 | $t | $([[ $open == "$truth_c_open" ]] && echo "yes (open only)" || echo no) | $(wc -w <<<"$open")/10 open (reports open only) | |"
-}
+PORTS=1-8000; truth_open=$(tr ' ' '\n' <<<"$OPEN" | awk '$1 <= 8000' | sort -n | tr '\n' ' '); truth_closed=7990; truth_filtered=0; filtered_where=0
+police() { impair "tcp flags syn limit rate over 3000/second burst 100 packets drop"; }
+lossy() { impair "tcp flags syn numgen random mod 10 0 drop"; }
 echo
 echo "== Part C: $SIP behind a 3,000 SYN/s policer, ports 1-8000 (truth: 10 open, 7,990 closed, 0 filtered); ${RUNS_C:-$RUNS} runs"
 echo "| scanner | wall time (s) | exact | found | tcptools -Verbose: scan time, peak rate, final rate, back-offs, SYNs |"
 echo "|---|---:|---|---|---|"
 for run in $(seq "${RUNS_C:-$RUNS}"); do
-  down; up; police; pol_tt "tcptools Send-TcpSyn (defaults)" ""
-  down; up; police; pol_nmap "nmap -sS -T4" "-T4"
-  down; up; police; pol_nmap "nmap -sS -T5 --min-rate 20000 --max-retries 1" "-T5 --min-rate 20000 --max-retries 1"
-  for r in ${MASSCAN_RATES_C:-20000 2500}; do down; up; police; pol_masscan "$r" "--retries 1"; done
+  down; up; police; host_tt "tcptools Send-TcpSyn (defaults)" ""
+  down; up; police; host_nmap "nmap -sS -T4" "-T4"
+  down; up; police; host_nmap "nmap -sS -T5 --min-rate 20000 --max-retries 1" "-T5 --min-rate 20000 --max-retries 1"
+  for r in ${MASSCAN_RATES_C:-20000 2500}; do down; up; police; host_masscan "$r" "--retries 1"; done
 done
 
-# --- Part D: one host behind a lossy link
-# nftables drops one SYN in ten at random, whatever the rate (a lossy link, not an overload); ports 1-8000 as Part C.
-lossy() {
-  ip netns exec $S nft -f - <<NFT
-table inet lossy {
-  chain in {
-    type filter hook input priority -10;
-    ip daddr $SIP tcp flags syn numgen random mod 10 0 drop
-  }
-}
-NFT
-}
 echo
 echo "== Part D: $SIP behind a link losing 1 SYN in 10, ports 1-8000 (truth: 10 open, 7,990 closed, 0 filtered); ${RUNS_D:-$RUNS} runs"
 echo "| scanner | wall time (s) | exact | found | tcptools -Verbose: scan time, peak rate, final rate, back-offs, SYNs |"
 echo "|---|---:|---|---|---|"
 for run in $(seq "${RUNS_D:-$RUNS}"); do
-  down; up; lossy; pol_tt "tcptools Send-TcpSyn (defaults)" ""
-  down; up; lossy; pol_nmap "nmap -sS -T4" "-T4"
-  down; up; lossy; pol_nmap "nmap -sS -T5 --min-rate 20000 --max-retries 1" "-T5 --min-rate 20000 --max-retries 1"
-  down; up; lossy; pol_masscan 100000 "--retries 1"
+  down; up; lossy; host_tt "tcptools Send-TcpSyn (defaults)" ""
+  down; up; lossy; host_nmap "nmap -sS -T4" "-T4"
+  down; up; lossy; host_nmap "nmap -sS -T5 --min-rate 20000 --max-retries 1" "-T5 --min-rate 20000 --max-retries 1"
+  down; up; lossy; host_masscan 100000 "--retries 1"
 done
 [[ -s $WORK/stderr ]] && { echo; echo "stderr (first lines):"; head -5 $WORK/stderr; } || true
